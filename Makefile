@@ -1,0 +1,31 @@
+# Two commands on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DEMO   := fixtures/learning/overfitting_digits.py
+
+.PHONY: demo test bench install clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[tensorflow,test]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	mkdir -p reports
+	$(BIN)/modeldoctor check --quiet $(DEMO) --record reports/demo.record.json; \
+	  code=$$?; test $$code -le 1 || exit $$code
+	@echo "run record written to reports/demo.record.json"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -q
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/overhead.py
+
+clean:
+	rm -rf $(VENV) reports build dist *.egg-info

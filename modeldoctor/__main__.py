@@ -1,0 +1,3 @@
+from modeldoctor.cli import main
+
+main()

@@ -1,0 +1,95 @@
+"""The doctor's value types: findings and the closed sets they use.
+
+Every dataclass and enum shared across diagnose, rules, transforms and
+reports lives here, so no module needs another's internals to talk about a
+finding. Run-record types live in `record.py` (they are also the probe's).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from modeldoctor.record import Location
+
+
+class Family(str, Enum):
+    LEARNING = "learning"
+    GENERALIZATION = "generalization"
+    PREDICTION = "prediction"
+
+
+class Severity(str, Enum):
+    ERROR = "error"  # training is broken: the result is not usable
+    WARNING = "warning"  # training works, but badly
+    INFO = "info"  # worth a look
+
+
+class Applicability(str, Enum):
+    SAFE = "safe"  # cannot change what the trained model computes
+    UNSAFE = "unsafe"  # changes training (most cures): needs --unsafe-fixes
+    DISPLAY_ONLY = "display-only"  # advice; no edit can be applied
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One diagnosis. `code` is filled from the rule base; `evidence` holds the numbers."""
+
+    name: str
+    family: Family
+    severity: Severity
+    confidence: float
+    message: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+    location: Location | None = None
+    layer: str | None = None
+    epoch: int | None = None  # 0-based epoch where the problem is first visible
+    code: str = ""
+    fit: int = 0
+    primary: bool = True
+    caused_by: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """The rule's doc, in ruff's sections; one text feeds `explain`, JSON, SARIF and HTML."""
+
+    what: str
+    why: str
+    example: str
+    fix_safety: str
+    references: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Cure:
+    """One way to treat a finding: a transform and its parameters, or advice."""
+
+    transform: str | None
+    applicability: Applicability
+    rationale: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Example:
+    """Source before and after a cure: run as a test, shown by `explain`."""
+
+    title: str
+    before: str
+    after: str
+    cure: int = 0
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    family: Family
+    severity: Severity
+    summary: str
+    explanation: Explanation
+    cures: tuple[Cure, ...] = ()
+    examples: tuple[Example, ...] = ()
+    path: str = ""

@@ -1,0 +1,223 @@
+"""Describe the model, its optimizer, loss and the training data as plain record values."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from modeldoctor.record import (
+    ArrayStats,
+    LabelStats,
+    LayerInfo,
+    Location,
+    LossInfo,
+    ModelInfo,
+    OptimizerInfo,
+)
+
+MAX_ROWS = 10_000
+MAX_FEATURES = 4_096
+ACTIVATION_LAYERS = {"ReLU": "relu", "LeakyReLU": "leaky_relu", "ELU": "elu", "Softmax": "softmax"}
+
+
+def leaf_layers(model: Any) -> list[Any]:
+    """Layers that own weights or compute activations, whatever the model style."""
+    layers = [
+        layer
+        for layer in model._flatten_layers(include_self=False, recursive=True)
+        if type(layer).__name__ != "InputLayer"
+    ]
+    return [layer for layer in layers if not list(layer._flatten_layers(include_self=False))]
+
+
+def activation_name(layer: Any) -> str | None:
+    name = type(layer).__name__
+    if name in ACTIVATION_LAYERS:
+        return ACTIVATION_LAYERS[name]
+    fn = getattr(layer, "activation", None)
+    if fn is None:
+        return None
+    if isinstance(fn, str):
+        return fn
+    return getattr(fn, "__name__", type(fn).__name__)
+
+
+def _describe_object(obj: Any) -> str | None:
+    if obj is None:
+        return None
+    config = {}
+    if hasattr(obj, "get_config"):
+        try:
+            config = {k: v for k, v in obj.get_config().items() if isinstance(v, (int, float, str))}
+        except Exception:  # noqa: BLE001 - user objects may fail to serialize
+            config = {}
+    args = ", ".join(f"{k}={v!r}" for k, v in sorted(config.items()) if k != "seed")
+    return f"{type(obj).__name__}({args})"
+
+
+def describe_layer(layer: Any, location: Location | None) -> LayerInfo:
+    kernel = getattr(layer, "kernel", None)
+    kernel_std = fan_in = None
+    if kernel is not None:
+        try:
+            values = np.asarray(kernel.numpy() if hasattr(kernel, "numpy") else kernel)
+            kernel_std = float(values.std())
+            fan_in = int(np.prod(values.shape[:-1])) if values.ndim >= 2 else None
+        except Exception:  # noqa: BLE001 - unbuilt or exotic kernels
+            pass
+    return LayerInfo(
+        name=layer.name,
+        class_name=type(layer).__name__,
+        activation=activation_name(layer),
+        units=getattr(layer, "units", None) if isinstance(getattr(layer, "units", None), int) else None,
+        filters=getattr(layer, "filters", None) if isinstance(getattr(layer, "filters", None), int) else None,
+        rate=float(layer.rate) if isinstance(getattr(layer, "rate", None), (int, float)) else None,
+        kernel_initializer=_describe_object(getattr(layer, "kernel_initializer", None)),
+        kernel_regularizer=_describe_object(getattr(layer, "kernel_regularizer", None)),
+        params=int(layer.count_params()) if layer.built else 0,
+        trainable_params=int(sum(np.prod(v.shape) for v in layer.trainable_weights)),
+        fan_in=fan_in,
+        initial_kernel_std=kernel_std,
+        location=location,
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (bool, int, str)) or value is None:
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def describe_optimizer(optimizer: Any, from_string: bool, location: Location | None) -> OptimizerInfo:
+    learning_rate = None
+    try:
+        learning_rate = float(np.asarray(optimizer.learning_rate))
+    except Exception:  # noqa: BLE001 - schedules and custom optimizers
+        pass
+    try:
+        config = _jsonable(optimizer.get_config())
+    except Exception:  # noqa: BLE001
+        config = {}
+    return OptimizerInfo(
+        class_name=type(optimizer).__name__,
+        learning_rate=learning_rate,
+        config=config,
+        from_string=from_string,
+        location=location,
+    )
+
+
+def describe_loss(loss: Any) -> LossInfo | None:
+    if loss is None:
+        return None
+    if isinstance(loss, str):
+        return LossInfo(name=loss)
+    if isinstance(loss, (list, tuple, dict)):
+        return LossInfo(name="multiple", config={"losses": _jsonable(loss)})
+    config: dict[str, Any] = {}
+    if hasattr(loss, "get_config"):
+        try:
+            config = _jsonable(loss.get_config())
+        except Exception:  # noqa: BLE001
+            config = {}
+    name = type(loss).__name__ if hasattr(loss, "get_config") else getattr(loss, "__name__", repr(loss))
+    return LossInfo(name=name, from_logits=config.get("from_logits"), config=config)
+
+
+def describe_model(model: Any, layers: list[LayerInfo], compile_args: dict[str, Any]) -> ModelInfo:
+    metrics = compile_args.get("metrics") or []
+    if isinstance(metrics, dict):
+        metrics = list(metrics.values())
+    names = [m if isinstance(m, str) else getattr(m, "name", type(m).__name__) for m in metrics]
+    return ModelInfo(
+        class_name=type(model).__name__,
+        name=model.name,
+        layers=layers,
+        loss=describe_loss(compile_args.get("loss")),
+        metrics=[str(n) for n in names],
+        total_params=int(model.count_params()) if model.built else sum(layer.params for layer in layers),
+    )
+
+
+def as_array(data: Any) -> np.ndarray | None:
+    """A numpy view of array-like training data; None for datasets, generators and dicts."""
+    if data is None or isinstance(data, (dict, list, tuple)):
+        return None
+    if isinstance(data, np.ndarray):
+        return data
+    if hasattr(data, "numpy") and hasattr(data, "shape") and hasattr(data, "dtype"):
+        try:
+            return np.asarray(data.numpy())
+        except Exception:  # noqa: BLE001 - symbolic tensors
+            return None
+    return None
+
+
+def array_stats(x: np.ndarray) -> ArrayStats | None:
+    if x.size == 0 or not np.issubdtype(x.dtype, np.number):
+        return None
+    rows = x[:MAX_ROWS].astype(np.float64)
+    if rows.ndim == 1:
+        flat, axis = rows[:, None], "features"
+    elif rows.ndim == 2:
+        flat, axis = rows, "features"
+    else:
+        flat, axis = rows.reshape(-1, rows.shape[-1]), "channels"
+    flat = flat[:, :MAX_FEATURES]
+    finite = np.isfinite(rows)
+    values = rows[finite] if not finite.all() else rows
+    return ArrayStats(
+        shape=[int(s) for s in x.shape],
+        dtype=str(x.dtype),
+        min=float(values.min()) if values.size else math.nan,
+        max=float(values.max()) if values.size else math.nan,
+        mean=float(values.mean()) if values.size else math.nan,
+        std=float(values.std()) if values.size else math.nan,
+        feature_axis=axis,
+        feature_mean=[float(v) for v in flat.mean(axis=0)],
+        feature_std=[float(v) for v in flat.std(axis=0)],
+        feature_min=[float(v) for v in flat.min(axis=0)],
+        feature_max=[float(v) for v in flat.max(axis=0)],
+        sampled_rows=int(rows.shape[0]),
+    )
+
+
+def label_stats(y: np.ndarray) -> LabelStats | None:
+    if y.size == 0 or not np.issubdtype(y.dtype, np.number):
+        return None
+    rows = y[:MAX_ROWS].astype(np.float64)
+    integer_valued = bool(np.all(np.isfinite(rows)) and np.all(rows == np.round(rows)))
+    one_hot = bool(
+        rows.ndim == 2
+        and rows.shape[1] > 1
+        and integer_valued
+        and rows.min() >= 0
+        and rows.max() <= 1
+        and np.all(rows.sum(axis=1) == 1)
+    )
+    n_classes = None
+    if one_hot:
+        n_classes = int(rows.shape[1])
+    elif integer_valued:
+        unique = np.unique(rows)
+        n_classes = int(unique.size) if unique.size <= 1000 else None
+    return LabelStats(
+        shape=[int(s) for s in y.shape],
+        dtype=str(y.dtype),
+        min=float(rows.min()),
+        max=float(rows.max()),
+        integer_valued=integer_valued,
+        one_hot=one_hot,
+        n_classes=n_classes,
+    )

@@ -1,0 +1,114 @@
+"""The recording callback added to every `fit` call.
+
+Follows the Keras callback conventions: the constructor stores configuration,
+model-dependent setup happens lazily at the first batch, and batch hooks do
+real work only on sampled steps.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+from modeldoctor.probe import describe, signals
+from modeldoctor.record import BatchLoss, FitRecord, Sample
+
+TARGET_SAMPLES = 24
+TARGET_BATCH_LOSSES = 200
+
+
+def make_recorder(
+    keras: Any,
+    fit: FitRecord,
+    sample_batch: tuple[Any, Any] | None,
+    describe_layers: Callable[[Any, list[Any]], None],
+    on_change: Callable[[str], None],
+) -> Any:
+    """Build the callback; `keras` is the user's already-imported module."""
+
+    class ModelDoctorRecorder(keras.callbacks.Callback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fit_record = fit
+
+        def on_train_begin(self, logs: Any = None) -> None:
+            self._step = 0
+            self._epoch = 0
+            self._layers: list[Any] = []
+            self._before: dict[str, Any] | None = None
+            self._described = False
+            self._started = time.perf_counter()
+            steps = self.params.get("steps") or 0
+            epochs = self.params.get("epochs") or 1
+            total = max(1, steps * epochs) if steps else 1000
+            fit.steps_per_epoch = steps or None
+            fit.sample_every = max(1, math.ceil(total / TARGET_SAMPLES))
+            self._loss_every = max(1, math.ceil(total / TARGET_BATCH_LOSSES))
+
+        def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+            self._epoch = epoch
+
+        def _sampled(self, step: int) -> bool:
+            return sample_batch is not None and step % fit.sample_every == 0
+
+        def on_train_batch_begin(self, batch: int, logs: Any = None) -> None:
+            if self._step == 0:
+                self._layers = describe.leaf_layers(self.model)
+                if all(layer.built for layer in self._layers):
+                    self._describe()
+            if self._sampled(self._step):
+                self._before = signals.weight_arrays(self._layers)
+
+        def _describe(self) -> None:
+            """Subclassed models build their layers during the first step, hence lazily."""
+            describe_layers(self.model, self._layers)
+            self._described = True
+
+        def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
+            if not self._described:
+                self._describe()
+            step = self._step
+            self._step += 1
+            loss = _as_float((logs or {}).get("loss"))
+            if loss is not None and not math.isfinite(loss):
+                fit.stopped_on_nan = True
+                fit.nan_step, fit.nan_epoch = step, self._epoch
+                fit.batch_losses.append(BatchLoss(step=step, epoch=self._epoch, loss=loss))
+                self.model.stop_training = True
+                return
+            if loss is not None and step % self._loss_every == 0:
+                fit.batch_losses.append(BatchLoss(step=step, epoch=self._epoch, loss=loss))
+            if self._sampled(step) and self._before is not None:
+                ratios = signals.update_ratios(self._before, self._layers)
+                self._before = None
+                x, y = sample_batch  # type: ignore[misc]
+                try:
+                    layer_samples = signals.sample_layers(self.model, self._layers, x, y)
+                except Exception as exc:  # noqa: BLE001 - a failed sample must not stop training
+                    fit.samples.append(Sample(step=step, epoch=self._epoch, loss=loss, layers=[]))
+                    on_change(f"sampling failed: {exc!r}")
+                    return
+                for s in layer_samples:
+                    s.update_ratio = ratios.get(s.layer)
+                fit.samples.append(Sample(step=step, epoch=self._epoch, loss=loss, layers=layer_samples))
+
+        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+            values = {k: _as_float(v) for k, v in (logs or {}).items()}
+            fit.epochs.append({k: v for k, v in values.items() if v is not None})
+            on_change("epoch")
+
+        def on_train_end(self, logs: Any = None) -> None:
+            fit.completed = not fit.stopped_on_nan
+            fit.wall_time = time.perf_counter() - self._started
+            on_change("fit-end")
+
+    return ModelDoctorRecorder()
+
+
+def _as_float(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None

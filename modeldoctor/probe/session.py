@@ -1,0 +1,223 @@
+"""One instrumented run: wraps Keras so every `fit` is recorded, and saves the record.
+
+The user's script is never edited to be observed: `Model.fit`, `Model.compile`,
+`Layer.__init__` and `Optimizer.__init__` are wrapped once Keras is imported.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from modeldoctor import record as rec
+from modeldoctor.probe import describe
+from modeldoctor.probe.locate import UserFiles, user_location
+from modeldoctor.probe.recorder import make_recorder
+
+SAMPLE_ROWS = 128
+
+
+@dataclass
+class ProbeSession:
+    record: rec.RunRecord
+    record_path: Path
+    files: UserFiles
+    progress_path: Path | None = None
+    locations: dict[int, rec.Location] = field(default_factory=dict)
+    compiles: dict[int, dict[str, Any]] = field(default_factory=dict)
+    started: float = field(default_factory=time.perf_counter)
+    in_fit: bool = False
+
+    def save(self) -> None:
+        self.record.wall_time = time.perf_counter() - self.started
+        rec.save(self.record, self.record_path)
+
+    def progress(self, event: str) -> None:
+        if self.progress_path is None or not self.record.fits:
+            return
+        fit = self.record.fits[-1]
+        line = {
+            "event": event,
+            "fit": fit.index,
+            "epoch": len(fit.epochs),
+            "epochs": fit.fit_args.epochs,
+            "loss": fit.epochs[-1].get("loss") if fit.epochs else None,
+        }
+        with open(self.progress_path, "a", encoding="utf-8") as out:
+            out.write(json.dumps(line) + "\n")
+        if event == "fit-end":
+            self.save()
+
+    # -- wrapping Keras ---------------------------------------------------
+
+    def patch(self, keras: ModuleType) -> None:
+        self.record.keras_imported = True
+        self.record.keras_version = getattr(keras, "__version__", None)
+        try:
+            self.record.backend = keras.backend.backend()
+        except Exception:  # noqa: BLE001
+            self.record.backend = None
+        if self.record.seed is not None:
+            _offset_seeds(keras, self.record.seed)
+        _wrap_init(keras.layers.Layer, self.locations, self.files)
+        _wrap_init(keras.optimizers.Optimizer, self.locations, self.files)
+        model = keras.Model
+        model.compile = self._wrap_compile(model.compile)
+        model.fit = self._wrap_fit(keras, model.fit)
+
+    def _wrap_compile(self, original: Any) -> Any:
+        signature = inspect.signature(original)
+        session = self
+
+        @functools.wraps(original)
+        def compile(model: Any, *args: Any, **kwargs: Any) -> Any:
+            arguments = signature.bind(model, *args, **kwargs).arguments
+            session.compiles[id(model)] = {
+                "optimizer": arguments.get("optimizer", "rmsprop"),
+                "loss": arguments.get("loss"),
+                "metrics": arguments.get("metrics"),
+                "location": user_location(session.files),
+            }
+            return original(model, *args, **kwargs)
+
+        return compile
+
+    def _wrap_fit(self, keras: ModuleType, original: Any) -> Any:
+        signature = inspect.signature(original)
+        session = self
+
+        @functools.wraps(original)
+        def fit(model: Any, *args: Any, **kwargs: Any) -> Any:
+            if session.in_fit:
+                return original(model, *args, **kwargs)
+            bound = signature.bind(model, *args, **kwargs)
+            fit_record = session._new_fit(model, bound.arguments)
+            sample = _sample_batch(bound.arguments.get("x"), bound.arguments.get("y"))
+            recorder = make_recorder(
+                keras,
+                fit_record,
+                sample,
+                functools.partial(session._describe, fit_record),
+                session.progress,
+            )
+            callbacks = bound.arguments.get("callbacks")
+            if callbacks is None or isinstance(callbacks, (list, tuple)):
+                bound.arguments["callbacks"] = [*(callbacks or []), recorder]
+            else:  # a CallbackList the user built
+                callbacks.append(recorder)
+            session.in_fit = True
+            try:
+                return original(*bound.args, **bound.kwargs)
+            finally:
+                session.in_fit = False
+                session.save()
+
+        return fit
+
+    def _new_fit(self, model: Any, arguments: dict[str, Any]) -> rec.FitRecord:
+        x, y = arguments.get("x"), arguments.get("y")
+        callbacks = arguments.get("callbacks") or []
+        data_kind = "array"
+        if hasattr(x, "element_spec"):
+            data_kind = "dataset"
+        elif describe.as_array(x) is None:
+            data_kind = "other"
+        fit_args = rec.FitArgs(
+            epochs=arguments.get("epochs", 1),
+            batch_size=arguments.get("batch_size"),
+            validation_split=arguments.get("validation_split") or None,
+            has_validation_data=bool(arguments.get("validation_split"))
+            or arguments.get("validation_data") is not None,
+            steps_per_epoch=arguments.get("steps_per_epoch"),
+            callbacks=[type(c).__name__ for c in callbacks] if isinstance(callbacks, (list, tuple)) else [],
+            data_kind=data_kind,
+        )
+        fit_record = rec.FitRecord(
+            index=len(self.record.fits),
+            model=rec.ModelInfo(class_name=type(model).__name__, name=model.name),
+            fit_args=fit_args,
+            location=user_location(self.files),
+        )
+        x_array, y_array = describe.as_array(x), describe.as_array(y)
+        if x_array is None and data_kind == "dataset":
+            batch = _first_dataset_batch(x)
+            if batch is not None:
+                x_array, y_array = describe.as_array(batch[0]), describe.as_array(batch[1])
+        fit_record.inputs = describe.array_stats(x_array) if x_array is not None else None
+        fit_record.labels = describe.label_stats(y_array) if y_array is not None else None
+        self.record.fits.append(fit_record)
+        return fit_record
+
+    def _describe(self, fit_record: rec.FitRecord, model: Any, layers: list[Any]) -> None:
+        """Describe the model once it is built (at the first training batch)."""
+        compiled = self.compiles.get(id(model), {})
+        infos = [describe.describe_layer(layer, self.locations.get(id(layer))) for layer in layers]
+        info = describe.describe_model(model, infos, compiled)
+        info.location = self.locations.get(id(model))
+        info.compile_location = compiled.get("location")
+        optimizer = getattr(model, "optimizer", None)
+        if optimizer is not None:
+            from_string = isinstance(compiled.get("optimizer"), str)
+            location = info.compile_location if from_string else self.locations.get(id(optimizer))
+            info.optimizer = describe.describe_optimizer(optimizer, from_string, location)
+        fit_record.model = info
+
+
+def _wrap_init(cls: type, locations: dict[int, rec.Location], files: UserFiles) -> None:
+    original = cls.__init__
+
+    @functools.wraps(original)
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        if id(self) not in locations:
+            location = user_location(files, owner=self)
+            if location is not None:
+                locations[id(self)] = location
+        original(self, *args, **kwargs)
+
+    cls.__init__ = __init__  # type: ignore[misc]
+
+
+def _offset_seeds(keras: ModuleType, seed: int) -> None:
+    """Seed the run, and shift any seed the script sets itself, so that runs differ."""
+    original = keras.utils.set_random_seed
+
+    def set_random_seed(value: int) -> None:
+        original(int(value) + seed)
+
+    keras.utils.set_random_seed = set_random_seed
+    original(seed)
+
+
+def _sample_batch(x: Any, y: Any) -> tuple[Any, Any] | None:
+    """A small fixed batch for gradient and activation samples."""
+    x_array = describe.as_array(x)
+    if x_array is not None:
+        y_array = describe.as_array(y)
+        return x_array[:SAMPLE_ROWS], (y_array[:SAMPLE_ROWS] if y_array is not None else None)
+    if hasattr(x, "element_spec"):
+        batch = _first_dataset_batch(x)
+        if batch is not None:
+            return batch[0], batch[1]
+    return None
+
+
+def _first_dataset_batch(dataset: Any) -> tuple[Any, Any] | None:
+    try:
+        element = next(iter(dataset.take(1)))
+    except Exception:  # noqa: BLE001 - infinite or exotic datasets
+        return None
+    if isinstance(element, (tuple, list)) and len(element) >= 2:
+        return element[0], element[1]
+    return None
+
+
+def env_int(name: str) -> int | None:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else None

@@ -1,0 +1,237 @@
+"""The run record: everything one instrumented run observed, as versioned JSON.
+
+The probe (inside the user's process) builds these dataclasses and writes them;
+the doctor reads them back. Both sides import this module, so it must stay
+free of TensorFlow/Keras imports. Lines are 1-based, columns 0-based (as
+Python frames and LibCST report them); `positions.py` converts for output.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Location:
+    path: str
+    line: int
+    column: int = 0
+
+
+@dataclass
+class LayerInfo:
+    name: str
+    class_name: str
+    activation: str | None = None
+    units: int | None = None
+    filters: int | None = None
+    rate: float | None = None
+    kernel_initializer: str | None = None
+    kernel_regularizer: str | None = None
+    params: int = 0
+    trainable_params: int = 0
+    fan_in: int | None = None
+    initial_kernel_std: float | None = None
+    location: Location | None = None
+
+
+@dataclass
+class OptimizerInfo:
+    class_name: str
+    learning_rate: float | None = None
+    config: dict[str, Any] = field(default_factory=dict)
+    from_string: bool = False
+    location: Location | None = None
+
+
+@dataclass
+class LossInfo:
+    name: str
+    from_logits: bool | None = None
+    config: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ModelInfo:
+    class_name: str
+    name: str
+    layers: list[LayerInfo] = field(default_factory=list)
+    optimizer: OptimizerInfo | None = None
+    loss: LossInfo | None = None
+    metrics: list[str] = field(default_factory=list)
+    total_params: int = 0
+    location: Location | None = None
+    compile_location: Location | None = None
+
+
+@dataclass
+class FitArgs:
+    epochs: int | None = None
+    batch_size: int | None = None
+    validation_split: float | None = None
+    has_validation_data: bool = False
+    steps_per_epoch: int | None = None
+    callbacks: list[str] = field(default_factory=list)
+    data_kind: str = "array"
+
+
+@dataclass
+class ArrayStats:
+    shape: list[int]
+    dtype: str
+    min: float
+    max: float
+    mean: float
+    std: float
+    feature_axis: str = "features"
+    feature_mean: list[float] = field(default_factory=list)
+    feature_std: list[float] = field(default_factory=list)
+    feature_min: list[float] = field(default_factory=list)
+    feature_max: list[float] = field(default_factory=list)
+    sampled_rows: int = 0
+
+
+@dataclass
+class LabelStats:
+    shape: list[int]
+    dtype: str
+    min: float
+    max: float
+    integer_valued: bool
+    one_hot: bool
+    n_classes: int | None = None
+
+
+@dataclass
+class LayerSample:
+    layer: str
+    grad_norm: float | None = None
+    mean_abs_grad: float | None = None
+    weight_norm: float | None = None
+    update_ratio: float | None = None
+    dead_fraction: float | None = None
+    saturated_fraction: float | None = None
+
+
+@dataclass
+class Sample:
+    step: int
+    epoch: int
+    loss: float | None
+    layers: list[LayerSample] = field(default_factory=list)
+
+
+@dataclass
+class BatchLoss:
+    step: int
+    epoch: int
+    loss: float
+
+
+@dataclass
+class FitRecord:
+    index: int
+    model: ModelInfo
+    fit_args: FitArgs
+    location: Location | None = None
+    epochs: list[dict[str, float]] = field(default_factory=list)
+    batch_losses: list[BatchLoss] = field(default_factory=list)
+    samples: list[Sample] = field(default_factory=list)
+    inputs: ArrayStats | None = None
+    labels: LabelStats | None = None
+    sample_every: int = 0
+    steps_per_epoch: int | None = None
+    stopped_on_nan: bool = False
+    nan_step: int | None = None
+    nan_epoch: int | None = None
+    completed: bool = False
+    wall_time: float = 0.0
+
+
+@dataclass
+class ExitInfo:
+    status: str = "ok"  # ok | error | exit | timeout
+    returncode: int | None = 0
+    exception_type: str | None = None
+    message: str | None = None
+    traceback: str | None = None
+    stderr_tail: str | None = None
+
+
+@dataclass
+class RunRecord:
+    script: str
+    script_sha256: str
+    argv: list[str] = field(default_factory=list)
+    schema_version: int = SCHEMA_VERSION
+    python: str = ""
+    keras_imported: bool = False
+    keras_version: str | None = None
+    backend: str | None = None
+    seed: int | None = None
+    max_epochs: int | None = None
+    max_steps: int | None = None
+    fits: list[FitRecord] = field(default_factory=list)
+    exit: ExitInfo = field(default_factory=ExitInfo)
+    wall_time: float = 0.0
+
+
+class RecordError(ValueError):
+    """A run record that cannot be read: wrong version or malformed."""
+
+
+def to_dict(obj: Any) -> Any:
+    return dataclasses.asdict(obj)
+
+
+def to_json(record: RunRecord) -> str:
+    return json.dumps(to_dict(record), indent=1, allow_nan=True)
+
+
+def save(record: RunRecord, path: Path) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(to_json(record), encoding="utf-8")
+    tmp.replace(path)
+
+
+def load(path: Path) -> RunRecord:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise RecordError(f"cannot read run record {path}: {exc}") from exc
+    return from_dict(data)
+
+
+def from_dict(data: dict[str, Any]) -> RunRecord:
+    version = data.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise RecordError(
+            f"run record has schema_version {version!r}; this modeldoctor reads {SCHEMA_VERSION}"
+        )
+    return _build(RunRecord, data)
+
+
+def _build(tp: Any, value: Any) -> Any:
+    """Rebuild nested dataclasses from JSON values, guided by type hints."""
+    if value is None:
+        return None
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        return _build(args[0], value) if len(args) == 1 else value
+    if origin is list:
+        (item,) = typing.get_args(tp) or (Any,)
+        return [_build(item, v) for v in value]
+    if dataclasses.is_dataclass(tp):
+        hints = typing.get_type_hints(tp)
+        known = {f.name for f in dataclasses.fields(tp)}
+        return tp(**{k: _build(hints[k], v) for k, v in value.items() if k in known})
+    return value

@@ -1,0 +1,1 @@
+"""Reports: what the user reads (terminal, JSON, Markdown, HTML, SARIF)."""

@@ -1,0 +1,143 @@
+"""What every transform shares: targets from the run record, the result, and running a codemod.
+
+A transform is a LibCST `VisitorBasedCodemodCommand` plus a module-level
+`TRANSFORM = TransformSpec(...)`. It edits the nodes the run record located
+(`Target`s) and falls back to pattern matching when there are none (the
+static path). It declines with `SkipFile(reason)` rather than half-edit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import libcst as cst
+from libcst.codemod import (
+    CodemodContext,
+    SkipFile,
+    TransformExit,
+    TransformFailure,
+    TransformSkip,
+    TransformSuccess,
+    VisitorBasedCodemodCommand,
+    transform_module,
+)
+from libcst.metadata import PositionProvider
+
+
+@dataclass(frozen=True)
+class Target:
+    """A node the run record located: 1-based line, 0-based column of the call's start."""
+
+    kind: str  # layer | optimizer | compile | fit | model
+    line: int
+    column: int
+    name: str | None = None
+    class_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Param:
+    kind: type | tuple[type, ...]
+    default: Any
+    help: str
+
+
+@dataclass(frozen=True)
+class TransformSpec:
+    name: str
+    description: str
+    command: type[VisitorBasedCodemodCommand]
+    params: Mapping[str, Param] = field(default_factory=dict)
+    target_kinds: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    source: str
+    edits: tuple[str, ...] = ()
+    declined: str | None = None
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.edits)
+
+
+class ParamError(ValueError):
+    pass
+
+
+def resolve_params(spec: TransformSpec, given: Mapping[str, Any], where: str = "") -> dict[str, Any]:
+    """Defaults filled in, unknown names and wrong types rejected with the key named."""
+    prefix = f"{where}: " if where else ""
+    unknown = sorted(set(given) - set(spec.params))
+    if unknown:
+        raise ParamError(f"{prefix}transform '{spec.name}' has no parameter {', '.join(unknown)}")
+    values = {}
+    for key, param in spec.params.items():
+        value = given.get(key, param.default)
+        if value is not None and not isinstance(value, param.kind):
+            raise ParamError(f"{prefix}parameter '{key}' of '{spec.name}' must be {param.kind}, got {value!r}")
+        values[key] = value
+    return values
+
+
+class TargetedCommand(VisitorBasedCodemodCommand):
+    """Base for our transforms: knows its params and targets, and records human-readable edits."""
+
+    METADATA_DEPENDENCIES = (PositionProvider,)
+
+    def __init__(self, context: CodemodContext, params: Mapping[str, Any], targets: Sequence[Target]) -> None:
+        super().__init__(context)
+        self.params = dict(params)
+        self.targets = tuple(targets)
+        self.edits: list[str] = []
+
+    def line_of(self, node: cst.CSTNode) -> int:
+        return self.get_metadata(PositionProvider, node).start.line
+
+    def start_of(self, node: cst.CSTNode) -> tuple[int, int]:
+        start = self.get_metadata(PositionProvider, node).start
+        return start.line, start.column
+
+    def target_at(self, node: cst.Call, kinds: Sequence[str] | None = None) -> Target | None:
+        """The target whose position is this call's start.
+
+        In `layers.Dense(8)(x)` both calls start at the same place; only the
+        constructor (whose callee is a name, not a call) is the target.
+        """
+        if isinstance(node.func, cst.Call):
+            return None
+        line, column = self.start_of(node)
+        for target in self.targets:
+            if (target.line, target.column) == (line, column) and (kinds is None or target.kind in kinds):
+                return target
+        return None
+
+    def note(self, node: cst.CSTNode, text: str) -> None:
+        self.edits.append(f"line {self.line_of(node)}: {text}")
+
+
+def run(spec: TransformSpec, source: str, params: Mapping[str, Any], targets: Sequence[Target] = ()) -> Outcome:
+    """Apply one transform to `source`; never raises on the user's code, declines instead."""
+    try:
+        module = cst.parse_module(source)
+    except cst.ParserSyntaxError as exc:
+        return Outcome(source, declined=f"the source does not parse: {exc.message}")
+    context = CodemodContext()
+    command = spec.command(context, resolve_params(spec, params), targets)
+    result: TransformExit = transform_module(command, source)
+    if isinstance(result, TransformSkip):
+        return Outcome(source, declined=result.skip_reason or "nothing to change")
+    if isinstance(result, TransformFailure):
+        return Outcome(source, declined=f"{spec.name} failed: {result.error!r}")
+    assert isinstance(result, TransformSuccess)
+    if result.code == module.code or not command.edits:
+        reason = next(iter(result.warning_messages), None) or "already applied or no target found"
+        return Outcome(source, declined=reason)
+    return Outcome(result.code, edits=tuple(command.edits))
+
+
+Runner = Callable[[str, Mapping[str, Any], Sequence[Target]], Outcome]
+__all__ = ["Outcome", "Param", "ParamError", "SkipFile", "Target", "TargetedCommand", "TransformSpec", "run"]

@@ -1,0 +1,62 @@
+"""Each way a run cannot be diagnosed gets one clear message and exit code 2."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from conftest import FIXTURES, cli
+
+BROKEN = FIXTURES / "broken"
+
+
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        ("syntax_error.py", "syntax_error.py:3:26: SyntaxError: '[' was never closed"),
+        ("crash_before_fit.py", "crashed with FileNotFoundError before any fit call: data/train.csv"),
+        ("no_fit.py", "ran to the end without calling Model.fit"),
+        ("not_keras.py", "not a Keras script"),
+        ("exits.py", "exited with status 1 before any fit call: usage: exits.py DATA_DIR"),
+    ],
+)
+def test_cannot_diagnose_exits_2_with_one_clear_message(name, message):
+    result = cli("check", "--quiet", str(BROKEN / name))
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("modeldoctor: error: ")
+    assert message in result.stderr
+    assert "hint:" in result.stderr
+    assert result.stdout == ""
+
+
+def test_crash_shows_the_scripts_own_traceback_tail():
+    result = cli("check", "--quiet", str(BROKEN / "crash_before_fit.py"))
+    assert 'line 5, in load_data' in result.stderr
+    assert "runpy" not in result.stderr and "modeldoctor/probe" not in result.stderr
+
+
+def test_timeout_ends_the_whole_process_group():
+    result = cli("check", "--quiet", "--timeout", "3", str(BROKEN / "hangs.py"))
+    assert result.returncode == 2
+    assert "timed out after 3 s" in result.stderr
+    leftovers = subprocess.run(["pgrep", "-f", "time.sleep\\(600\\)"], capture_output=True, text=True)
+    assert leftovers.stdout == "", "the script's own child process was left running"
+
+
+def test_missing_file_is_a_usage_error():
+    result = cli("check", "no/such/train.py")
+    assert result.returncode == 2
+    assert "no such file" in result.stderr
+
+
+def test_unknown_option_is_a_usage_error():
+    result = cli("check", "--no-such-option", str(BROKEN / "no_fit.py"))
+    assert result.returncode == 2
+    assert "No such option" in result.stderr
+
+
+def test_help_documents_exit_codes():
+    result = cli("check", "--help")
+    assert result.returncode == 0
+    assert "Exit codes:" in result.stdout and "could not diagnose" in result.stdout
