@@ -27,7 +27,18 @@ class RuleError(ValueError):
 
 
 def builtin_rules_dir() -> Path:
-    return Path(str(importlib.resources.files("modeldoctor._rules")))
+    """The shipped rules: inside the wheel, or the top-level `rules/` of a source checkout.
+
+    A checkout imported from its own folder (tests, `python -m`) bypasses the
+    editable install's package mapping, hence the second place.
+    """
+    try:
+        return Path(str(importlib.resources.files("modeldoctor._rules")))
+    except ModuleNotFoundError:
+        checkout = Path(__file__).resolve().parent.parent / "rules"
+        if checkout.is_dir():
+            return checkout
+        raise
 
 
 @dataclass(frozen=True)
