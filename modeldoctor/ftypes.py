@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from modeldoctor.record import Location
+from modeldoctor.record import Location, RunRecord
 
 
 class Family(str, Enum):
@@ -74,12 +74,17 @@ class Cure:
 
 @dataclass(frozen=True)
 class Example:
-    """Source before and after a cure: run as a test, shown by `explain`."""
+    """Source before and after a cure: run as a test, shown by `explain`.
+
+    `params` overrides the cure's parameters (e.g. an absolute learning rate
+    where the cure gives a factor that a real run would resolve).
+    """
 
     title: str
     before: str
     after: str
     cure: int = 0
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -93,3 +98,41 @@ class Rule:
     cures: tuple[Cure, ...] = ()
     examples: tuple[Example, ...] = ()
     path: str = ""
+
+
+@dataclass(frozen=True)
+class Target:
+    """A node the run record located: 1-based line, 0-based column of the call's start."""
+
+    kind: str  # layer | optimizer | compile | fit | model
+    line: int
+    column: int
+    name: str | None = None
+    class_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Prescription:
+    """A cure chosen for a finding in this script, with resolved parameters and targets."""
+
+    finding: Finding
+    rule: Rule
+    cure: Cure
+    params: dict[str, Any] = field(default_factory=dict)
+    targets: tuple[Target, ...] = ()
+    applied: bool = False
+    declined: str | None = None  # why the transform could not apply
+    edits: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything a report shows; every output format renders this one value."""
+
+    script: str
+    runs: tuple[RunRecord, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    rules: dict[str, Rule] = field(default_factory=dict)  # code -> rule, for every finding
+    prescriptions: tuple[Prescription, ...] = ()
+    diff: str = ""
+    notes: tuple[str, ...] = ()  # e.g. what could not be judged from a history alone

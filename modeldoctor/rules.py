@@ -110,6 +110,7 @@ def parse_rule(path: Path, data: dict[str, Any]) -> Rule:
                 before=_require(example, "before", str, at),
                 after=_require(example, "after", str, at),
                 cure=index,
+                params=dict(example.get("params", {})),
             )
         )
     known = {"code", "name", "family", "severity", "summary", "explanation", "cures", "examples"}

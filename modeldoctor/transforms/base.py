@@ -25,16 +25,7 @@ from libcst.codemod import (
 )
 from libcst.metadata import PositionProvider
 
-
-@dataclass(frozen=True)
-class Target:
-    """A node the run record located: 1-based line, 0-based column of the call's start."""
-
-    kind: str  # layer | optimizer | compile | fit | model
-    line: int
-    column: int
-    name: str | None = None
-    class_name: str | None = None
+from modeldoctor.ftypes import Target
 
 
 @dataclass(frozen=True)
