@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-DEMO   := fixtures/learning/overfitting_digits.py
+DEMO   := fixtures/generalization/overfitting_breast_cancer.py
 
 .PHONY: demo test bench install clean
 

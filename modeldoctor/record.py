@@ -97,6 +97,7 @@ class ArrayStats:
     feature_min: list[float] = field(default_factory=list)
     feature_max: list[float] = field(default_factory=list)
     sampled_rows: int = 0
+    nonfinite: int = 0
 
 
 @dataclass
@@ -108,6 +109,8 @@ class LabelStats:
     integer_valued: bool
     one_hot: bool
     n_classes: int | None = None
+    mean: float = 0.0
+    std: float = 0.0
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -165,6 +166,12 @@ def as_array(data: Any) -> np.ndarray | None:
 
 
 def array_stats(x: np.ndarray) -> ArrayStats | None:
+    with warnings.catch_warnings():  # all-NaN features are data, not a reason to warn
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return _array_stats(x)
+
+
+def _array_stats(x: np.ndarray) -> ArrayStats | None:
     if x.size == 0 or not np.issubdtype(x.dtype, np.number):
         return None
     rows = x[:MAX_ROWS].astype(np.float64)
@@ -175,6 +182,7 @@ def array_stats(x: np.ndarray) -> ArrayStats | None:
     else:
         flat, axis = rows.reshape(-1, rows.shape[-1]), "channels"
     flat = flat[:, :MAX_FEATURES]
+    flat = np.where(np.isfinite(flat), flat, np.nan)
     finite = np.isfinite(rows)
     values = rows[finite] if not finite.all() else rows
     return ArrayStats(
@@ -185,11 +193,12 @@ def array_stats(x: np.ndarray) -> ArrayStats | None:
         mean=float(values.mean()) if values.size else math.nan,
         std=float(values.std()) if values.size else math.nan,
         feature_axis=axis,
-        feature_mean=[float(v) for v in flat.mean(axis=0)],
-        feature_std=[float(v) for v in flat.std(axis=0)],
-        feature_min=[float(v) for v in flat.min(axis=0)],
-        feature_max=[float(v) for v in flat.max(axis=0)],
+        feature_mean=[float(v) for v in np.nanmean(flat, axis=0)],
+        feature_std=[float(v) for v in np.nanstd(flat, axis=0)],
+        feature_min=[float(v) for v in np.nanmin(flat, axis=0)],
+        feature_max=[float(v) for v in np.nanmax(flat, axis=0)],
         sampled_rows=int(rows.shape[0]),
+        nonfinite=int((~finite).sum()),
     )
 
 
@@ -220,4 +229,6 @@ def label_stats(y: np.ndarray) -> LabelStats | None:
         integer_valued=integer_valued,
         one_hot=one_hot,
         n_classes=n_classes,
+        mean=float(rows.mean()),
+        std=float(rows.std()),
     )

@@ -1,0 +1,1 @@
+"""Detectors, one small function per finding, grouped by what they read."""

@@ -1,0 +1,50 @@
+"""Findings from sampled activations: dead ReLU units and saturated sigmoid/tanh units."""
+
+from __future__ import annotations
+
+from modeldoctor.diagnose.registry import detector, found
+from modeldoctor.diagnose.series import layer_series, median, output_layer, r
+from modeldoctor.diagnose.thresholds import Thresholds
+from modeldoctor.ftypes import Family, Finding
+from modeldoctor.record import FitRecord, LayerInfo
+
+
+def _hidden(fit: FitRecord, kinds: set[str]) -> list[LayerInfo]:
+    """Hidden layers of these activations; the output layer's saturation is a confident prediction."""
+    out = output_layer(fit)
+    return [layer for layer in fit.model.layers if layer.activation in kinds and layer is not out]
+
+
+def _affected(fit: FitRecord, kinds: set[str], attr: str, threshold: float) -> list[tuple[LayerInfo, float]]:
+    hits = []
+    for layer in _hidden(fit, kinds):
+        share = median(layer_series(fit, layer.name, attr, late_only=True))
+        if share is not None and share >= threshold:
+            hits.append((layer, share))
+    return hits
+
+
+@detector("dying-relu", Family.LEARNING)
+def dying_relu(fit: FitRecord, t: Thresholds) -> Finding | None:
+    hits = _affected(fit, {"relu", "relu6"}, "dead_fraction", t.dead_share)
+    if not hits:
+        return None
+    layer, share = max(hits, key=lambda h: h[1])
+    evidence = {"layers": [h[0].name for h in hits], "dead_share": {h[0].name: r(h[1]) for h in hits},
+                "threshold": t.dead_share}
+    message = (f"{share:.0%} of the units of ReLU layer '{layer.name}' output zero on every sampled input"
+               + (f" ({len(hits)} layers affected)" if len(hits) > 1 else ""))
+    return found(dying_relu, message, evidence, 0.9, layer.location, layer.name, 0, fit.index)
+
+
+@detector("saturated-activations", Family.LEARNING)
+def saturated_activations(fit: FitRecord, t: Thresholds) -> Finding | None:
+    hits = _affected(fit, {"sigmoid", "tanh"}, "saturated_fraction", t.saturated_share)
+    if not hits:
+        return None
+    layer, share = max(hits, key=lambda h: h[1])
+    evidence = {"layers": [h[0].name for h in hits], "saturated_share": {h[0].name: r(h[1]) for h in hits},
+                "threshold": t.saturated_share}
+    message = (f"{share:.0%} of the activations of {layer.activation} layer '{layer.name}' sit in the flat tails"
+               + (f" ({len(hits)} layers affected)" if len(hits) > 1 else ""))
+    return found(saturated_activations, message, evidence, 0.85, layer.location, layer.name, 0, fit.index)

@@ -1,0 +1,109 @@
+"""Findings visible in the loss curve alone (they also work on a saved history)."""
+
+from __future__ import annotations
+
+import math
+
+from modeldoctor.diagnose.registry import detector, found
+from modeldoctor.diagnose.series import curve, finite, r
+from modeldoctor.diagnose.thresholds import Thresholds
+from modeldoctor.ftypes import Family, Finding
+from modeldoctor.record import FitRecord
+
+
+@detector("nan-loss", Family.LEARNING, needs="curves")
+def nan_loss(fit: FitRecord, t: Thresholds) -> Finding | None:
+    losses = curve(fit, "loss")
+    bad_epoch = next((i for i, v in enumerate(losses) if v is not None and not math.isfinite(v)), None)
+    if not fit.stopped_on_nan and bad_epoch is None:
+        return None
+    last_finite = finite(b.loss for b in fit.batch_losses)
+    epoch = fit.nan_epoch if fit.nan_epoch is not None else bad_epoch
+    evidence = {
+        "step": fit.nan_step,
+        "epoch": epoch,
+        "last_finite_loss": r(last_finite[-1]) if last_finite else None,
+    }
+    if fit.inputs is not None and fit.inputs.nonfinite:
+        evidence["nonfinite_inputs"] = fit.inputs.nonfinite
+    where = f"at step {fit.nan_step}" if fit.nan_step is not None else f"in epoch {epoch}"
+    message = f"the training loss became NaN/Inf {where}; training was stopped"
+    if evidence.get("nonfinite_inputs"):
+        message += f" (the training inputs contain {fit.inputs.nonfinite} NaN/Inf values)"  # type: ignore[union-attr]
+    return found(nan_loss, message, evidence, 1.0, fit.location, epoch=epoch, fit=fit.index)
+
+
+def _start_loss(fit: FitRecord) -> float | None:
+    """The loss before learning: the first batch's, or epoch 0's mean when that is higher.
+
+    Epoch 0's mean already includes progress made within the epoch, and a
+    single first batch can be unrepresentatively easy.
+    """
+    candidates = finite([b.loss for b in fit.batch_losses[:1]] + curve(fit, "loss")[:1])
+    return max(candidates) if candidates else None
+
+
+def _clean_losses(fit: FitRecord) -> list[float] | None:
+    losses = curve(fit, "loss")
+    if not losses or any(v is None or not math.isfinite(v) for v in losses):
+        return None
+    return [float(v) for v in losses]  # type: ignore[arg-type]
+
+
+@detector("stalled-loss", Family.LEARNING, needs="curves")
+def stalled_loss(fit: FitRecord, t: Thresholds) -> Finding | None:
+    losses = _clean_losses(fit)
+    start = _start_loss(fit)
+    if losses is None or len(losses) < 3 or not start or start <= 0:
+        return None
+    best = min(losses)
+    improvement = (start - best) / abs(start)
+    if improvement >= t.stall_improvement:
+        return None
+    evidence = {"start_loss": r(start), "best_loss": r(best), "final_loss": r(losses[-1]),
+                "improvement": r(improvement), "threshold": t.stall_improvement, "epochs": len(losses),
+                "trainable_params": sum(layer.trainable_params for layer in fit.model.layers)}
+    message = (f"the training loss did not go down: {start:.4g} at the start, best {best:.4g} "
+               f"after {len(losses)} epochs ({improvement:+.1%})")
+    if evidence["trainable_params"] == 0 and fit.model.layers:
+        message += "; the model has no trainable weights"
+    return found(stalled_loss, message, evidence, 0.9, fit.location, epoch=0, fit=fit.index)
+
+
+@detector("slow-convergence", Family.LEARNING, needs="curves")
+def slow_convergence(fit: FitRecord, t: Thresholds) -> Finding | None:
+    losses = _clean_losses(fit)
+    start = _start_loss(fit)
+    if losses is None or len(losses) < 5 or not start or start <= 0:
+        return None
+    total = start - losses[-1]
+    if total / start < t.stall_improvement or losses[-1] / start < t.slow_remaining:
+        return None
+    third = losses[(2 * len(losses)) // 3]
+    epoch_drop = losses[0] - losses[-1]
+    late = (third - losses[-1]) / epoch_drop if epoch_drop > 0 else 0.0
+    if late < t.slow_late_share:
+        return None
+    evidence = {"start_loss": r(start), "final_loss": r(losses[-1]), "remaining": r(losses[-1] / start),
+                "late_share_of_drop": r(late), "epochs": len(losses)}
+    message = (f"the training loss is falling too slowly: after {len(losses)} epochs it is still "
+               f"{losses[-1] / start:.0%} of its start, and still falling steadily")
+    return found(slow_convergence, message, evidence, 0.75, fit.location, epoch=0, fit=fit.index)
+
+
+@detector("oscillating-loss", Family.LEARNING, needs="curves")
+def oscillating_loss(fit: FitRecord, t: Thresholds) -> Finding | None:
+    losses = _clean_losses(fit)
+    if losses is None or len(losses) < 6:
+        return None
+    rises = [i for i in range(1, len(losses)) if losses[i] > losses[i - 1] * (1 + t.oscillation_rise_size)]
+    share = len(rises) / (len(losses) - 1)
+    third = max(1, len(losses) // 3)
+    early, late = min(losses[:third]), min(losses[-third:])
+    if share < t.oscillation_rises or late < early * 0.9:
+        return None
+    evidence = {"rises": len(rises), "epochs": len(losses), "rise_share": r(share),
+                "best_early": r(early), "best_late": r(late)}
+    message = (f"the training loss went up in {len(rises)} of {len(losses) - 1} epochs and is not settling "
+               f"(best {early:.4g} early, {late:.4g} late)")
+    return found(oscillating_loss, message, evidence, 0.8, fit.location, epoch=rises[0], fit=fit.index)

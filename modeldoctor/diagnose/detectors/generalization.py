@@ -1,0 +1,104 @@
+"""Findings that compare training with validation: overfitting, a gap, underfitting."""
+
+from __future__ import annotations
+
+import math
+
+from modeldoctor.diagnose.registry import detector, found
+from modeldoctor.diagnose.series import accuracy_key, curve, finite, r
+from modeldoctor.diagnose.thresholds import Thresholds
+from modeldoctor.ftypes import Family, Finding
+from modeldoctor.record import FitRecord
+
+
+def _pairs(fit: FitRecord, key: str) -> tuple[list[float], list[float]] | None:
+    train, val = curve(fit, key), curve(fit, f"val_{key}")
+    if not val or any(v is None or not math.isfinite(v) for v in train + val):
+        return None
+    return [float(v) for v in train], [float(v) for v in val]  # type: ignore[arg-type]
+
+
+@detector("overfitting", Family.GENERALIZATION, needs="curves")
+def overfitting(fit: FitRecord, t: Thresholds) -> Finding | None:
+    pairs = _pairs(fit, "loss")
+    if pairs is None:
+        return None
+    train, val = pairs
+    best = min(range(len(val)), key=val.__getitem__)
+    after = len(val) - 1 - best
+    rise = (val[-1] - val[best]) / abs(val[best]) if val[best] else 0.0
+    if after < t.overfit_patience or rise < t.overfit_rise or train[-1] >= train[best]:
+        return None
+    above = sum(1 for v in val[best + 1 :] if v > val[best])
+    if above < t.overfit_patience:
+        return None
+    evidence = {"best_epoch": best + 1, "best_val_loss": r(val[best]), "final_val_loss": r(val[-1]),
+                "val_rise": r(rise), "train_loss_at_best": r(train[best]), "final_train_loss": r(train[-1]),
+                "epochs_after_best": after, "patience": int(t.overfit_patience)}
+    message = (f"validation loss turned up after epoch {best + 1} ({val[best]:.4g} → {val[-1]:.4g}, "
+               f"{rise:+.0%}) while training loss kept falling ({train[best]:.4g} → {train[-1]:.4g})")
+    return found(overfitting, message, evidence, 0.9, fit.location, epoch=best + 1, fit=fit.index)
+
+
+@detector("generalization-gap", Family.GENERALIZATION, needs="curves")
+def generalization_gap(fit: FitRecord, t: Thresholds) -> Finding | None:
+    key = accuracy_key(fit)
+    third = max(1, len(fit.epochs) // 3)
+    if key is not None:
+        pairs = _pairs(fit, key)
+        if pairs is None:
+            return None
+        gaps = [a - b for a, b in zip(*pairs)]
+        limit, kind = t.gap_metric, key
+    else:
+        pairs = _pairs(fit, "loss")
+        if pairs is None:
+            return None
+        gaps = [v / a if a > 0 else 0.0 for a, v in zip(*pairs)]
+        limit, kind = t.gap_loss_ratio, "val_loss/loss"
+    if len(gaps) < 3 or gaps[-1] < limit or gaps[-1] - gaps[third - 1] < t.gap_growth:
+        return None
+    start = next(i for i, g in enumerate(gaps) if g >= limit)
+    evidence = {"measure": kind, "final_gap": r(gaps[-1]), "gap_at_first_third": r(gaps[third - 1]),
+                "threshold": limit, "final_train": r(pairs[0][-1]), "final_val": r(pairs[1][-1])}
+    message = (f"{kind}: training {pairs[0][-1]:.4g} vs validation {pairs[1][-1]:.4g}; "
+               f"the gap grew from {gaps[third - 1]:.3g} to {gaps[-1]:.3g}")
+    return found(generalization_gap, message, evidence, 0.8, fit.location, epoch=start, fit=fit.index)
+
+
+def _baseline_loss(fit: FitRecord) -> float | None:
+    """Loss of a constant prediction: what a model that learned nothing scores."""
+    labels, loss = fit.labels, fit.model.loss
+    if labels is None or loss is None:
+        return None
+    key = loss.name.lower().replace("_", "")
+    if "crossentropy" in key and labels.n_classes and labels.n_classes >= 2:
+        return math.log(labels.n_classes)
+    if key in ("mse", "meansquarederror") and labels.std > 0:
+        return labels.std**2
+    return None
+
+
+@detector("underfitting", Family.GENERALIZATION)
+def underfitting(fit: FitRecord, t: Thresholds) -> Finding | None:
+    losses = finite(curve(fit, "loss"))
+    val = finite(curve(fit, "val_loss"))
+    baseline = _baseline_loss(fit)
+    if baseline is None or len(losses) < 3 or len(losses) != len(fit.epochs):
+        return None
+    third = losses[(2 * len(losses)) // 3]
+    drop = losses[0] - losses[-1]
+    late = (third - losses[-1]) / drop if drop > 0 else 0.0
+    final_val = val[-1] if val else losses[-1]
+    share = losses[-1] / baseline
+    if share < t.underfit_loss_share or final_val / baseline < t.underfit_loss_share or late >= t.slow_late_share:
+        return None
+    plateau = late
+    evidence = {"final_loss": r(losses[-1]), "final_val_loss": r(final_val), "constant_prediction_loss": r(baseline),
+                "share_of_constant": r(share), "late_share_of_drop": r(plateau)}
+    key = accuracy_key(fit)
+    if key:
+        evidence["final_" + key] = r(fit.epochs[-1][key])
+    message = (f"the model underfits: training loss plateaued at {losses[-1]:.4g}, {share:.0%} of what a constant "
+               f"prediction scores ({baseline:.4g}), and validation is as poor")
+    return found(underfitting, message, evidence, 0.7, fit.location, epoch=len(losses) - 1, fit=fit.index)

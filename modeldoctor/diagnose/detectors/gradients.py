@@ -1,0 +1,107 @@
+"""Findings from sampled gradients and weight updates."""
+
+from __future__ import annotations
+
+from modeldoctor.diagnose.registry import detector, found
+from modeldoctor.diagnose.series import finite, layer_named, layer_series, median, r, trainable_layers
+from modeldoctor.diagnose.thresholds import Thresholds
+from modeldoctor.ftypes import Family, Finding
+from modeldoctor.record import FitRecord
+
+
+@detector("exploding-gradients", Family.LEARNING)
+def exploding_gradients(fit: FitRecord, t: Thresholds) -> Finding | None:
+    worst = None
+    for layer in trainable_layers(fit):
+        grads = layer_series(fit, layer.name, "grad_norm")
+        weights = layer_series(fit, layer.name, "weight_norm")
+        if len(grads) < 2 or not weights:
+            continue
+        ratios = finite(g / w for g, w in zip(grads, weights) if w > 0)
+        relative = median(ratios) or 0.0
+        growth = max(grads[1:]) / grads[0] if grads[0] > 0 else 0.0
+        score = max(relative / t.explode_grad_to_weight, growth / t.explode_growth)
+        if score >= 1 and (worst is None or score > worst[0]):
+            worst = (score, layer, relative, growth, grads)
+    if worst is None:
+        return None
+    _, layer, relative, growth, grads = worst
+    evidence = {"layer": layer.name, "grad_to_weight_median": r(relative), "growth": r(growth),
+                "grad_norm_first": r(grads[0]), "grad_norm_max": r(max(grads)),
+                "threshold_grad_to_weight": t.explode_grad_to_weight, "threshold_growth": t.explode_growth}
+    message = (f"gradients of layer '{layer.name}' are huge: median norm {relative:.3g}x its weights' norm, "
+               f"{growth:.3g}x growth over training")
+    return found(exploding_gradients, message, evidence, 0.85, layer.location, layer.name, 0, fit.index)
+
+
+@detector("vanishing-gradients", Family.LEARNING)
+def vanishing_gradients(fit: FitRecord, t: Thresholds) -> Finding | None:
+    layers = trainable_layers(fit)
+    if len(layers) < t.vanish_min_layers:
+        return None
+    first, last = layers[0], layers[-1]
+    first_norms = layer_series(fit, first.name, "grad_norm")
+    last_norms = layer_series(fit, last.name, "grad_norm")
+    first_abs = median(layer_series(fit, first.name, "mean_abs_grad"))
+    ratios = finite(a / b for a, b in zip(first_norms, last_norms) if b > 0)
+    ratio = median(ratios)
+    if ratio is None or first_abs is None or ratio >= t.vanish_ratio or first_abs >= t.vanish_abs:
+        return None
+    evidence = {"first_layer": first.name, "last_layer": last.name, "norm_ratio_median": r(ratio),
+                "first_mean_abs_grad": r(first_abs), "threshold_ratio": t.vanish_ratio,
+                "threshold_abs": t.vanish_abs, "depth": len(layers)}
+    message = (f"gradients vanish: the first layer '{first.name}' gets {ratio:.2g}x the gradient of the "
+               f"last layer '{last.name}' (mean |grad| {first_abs:.2g})")
+    return found(vanishing_gradients, message, evidence, 0.85, first.location, first.name, 0, fit.index)
+
+
+def _update_ratio(fit: FitRecord, early: bool = False) -> float | None:
+    """Median over samples of the fastest-moving layer's update ratio.
+
+    The fastest layer, because vanishing gradients make early layers slow for
+    another reason; `early`, because a rate that is too high shows at once
+    (and later kills the units that would show it).
+    """
+    samples = fit.samples[: max(1, len(fit.samples) // 2)] if early else fit.samples
+    values = []
+    for sample in samples:
+        ratios = finite(s.update_ratio for s in sample.layers if s.update_ratio and s.update_ratio > 0)
+        if ratios:
+            values.append(max(ratios))
+    return median(values)
+
+
+def _optimizer_location(fit: FitRecord):  # noqa: ANN202 - Location | None
+    optimizer = fit.model.optimizer
+    if optimizer is not None and optimizer.location is not None:
+        return optimizer.location
+    return fit.model.compile_location or fit.location
+
+
+@detector("learning-rate-too-high", Family.LEARNING)
+def learning_rate_too_high(fit: FitRecord, t: Thresholds) -> Finding | None:
+    ratio = _update_ratio(fit, early=True)
+    if ratio is None or ratio <= t.update_ratio_high:
+        return None
+    lr = fit.model.optimizer.learning_rate if fit.model.optimizer else None
+    evidence = {"update_ratio_median": r(ratio), "threshold": t.update_ratio_high, "learning_rate": r(lr)}
+    message = f"each step changes the weights by {ratio:.2g} of their norm (healthy: ~1e-3); learning rate {lr:g}" \
+        if lr is not None else f"each step changes the weights by {ratio:.2g} of their norm (healthy: ~1e-3)"
+    return found(learning_rate_too_high, message, evidence, 0.85, _optimizer_location(fit), epoch=0, fit=fit.index)
+
+
+@detector("learning-rate-too-low", Family.LEARNING)
+def learning_rate_too_low(fit: FitRecord, t: Thresholds) -> Finding | None:
+    ratio = _update_ratio(fit)
+    if ratio is None or ratio >= t.update_ratio_low:
+        return None
+    lr = fit.model.optimizer.learning_rate if fit.model.optimizer else None
+    evidence = {"update_ratio_median": r(ratio), "threshold": t.update_ratio_low, "learning_rate": r(lr)}
+    message = f"each step changes the weights by only {ratio:.2g} of their norm (healthy: ~1e-3)"
+    if lr is not None:
+        message += f"; learning rate {lr:g}"
+    return found(learning_rate_too_low, message, evidence, 0.85, _optimizer_location(fit), epoch=0, fit=fit.index)
+
+
+__all__ = ["exploding_gradients", "vanishing_gradients", "learning_rate_too_high", "learning_rate_too_low",
+           "layer_named"]

@@ -1,0 +1,40 @@
+"""Findings that need several runs with different seeds."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+
+from modeldoctor.diagnose.registry import detector, found
+from modeldoctor.diagnose.series import accuracy_key, r
+from modeldoctor.diagnose.thresholds import Thresholds
+from modeldoctor.ftypes import Family, Finding
+from modeldoctor.record import RunRecord
+
+
+@detector("high-variance", Family.PREDICTION, needs="runs")
+def high_variance(runs: Sequence[RunRecord], t: Thresholds) -> Finding | None:
+    fits = [run.fits[-1] for run in runs if run.fits and run.fits[-1].epochs]
+    if len(fits) < 2:
+        return None
+    losses = [fit.epochs[-1].get("val_loss") for fit in fits]
+    if any(v is None for v in losses):
+        return None
+    mean, spread = statistics.mean(losses), statistics.stdev(losses)  # type: ignore[arg-type]
+    evidence = {"runs": len(fits), "seeds": [run.seed for run in runs], "final_val_loss": [r(v) for v in losses],
+                "val_loss_mean": r(mean), "val_loss_std": r(spread), "threshold_cv": t.variance_loss_cv}
+    cv = spread / mean if mean > 0 else 0.0
+    noisy = cv > t.variance_loss_cv
+    key = accuracy_key(fits[0])
+    if key:
+        values = [fit.epochs[-1].get(f"val_{key}") for fit in fits]
+        if all(v is not None for v in values):
+            std = statistics.stdev(values)  # type: ignore[arg-type]
+            evidence.update({f"final_val_{key}": [r(v) for v in values], f"val_{key}_std": r(std),
+                             "threshold_metric_std": t.variance_metric_std})
+            noisy = noisy or std > t.variance_metric_std
+    if not noisy:
+        return None
+    message = (f"final validation loss varies across {len(fits)} seeds: {mean:.4g} ± {spread:.2g} "
+               f"({cv:.0%} of the mean)")
+    return found(high_variance, message, evidence, 0.8, fits[0].location, fit=fits[0].index)

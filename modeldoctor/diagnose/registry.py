@@ -1,0 +1,72 @@
+"""How detectors are declared and found: a decorator marks a function, a walk collects them.
+
+No hand-kept table: adding a diagnosis is adding a decorated function in a
+module of `modeldoctor.diagnose.detectors` (plus its rule file and fixture).
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from modeldoctor.ftypes import Family, Finding, Severity
+from modeldoctor.record import Location
+
+
+@dataclass(frozen=True)
+class DetectorInfo:
+    name: str
+    family: Family
+    needs: str  # "curves": epoch logs only; "run": a probed run; "runs": several seeded runs
+
+
+Detector = Callable[..., Any]
+
+
+def detector(name: str, family: Family, needs: str = "run") -> Callable[[Detector], Detector]:
+    def mark(fn: Detector) -> Detector:
+        fn.detector_info = DetectorInfo(name, family, needs)  # type: ignore[attr-defined]
+        return fn
+
+    return mark
+
+
+def found(
+    fn_or_info: Any,
+    message: str,
+    evidence: dict[str, Any],
+    confidence: float = 0.9,
+    location: Location | None = None,
+    layer: str | None = None,
+    epoch: int | None = None,
+    fit: int = 0,
+) -> Finding:
+    """A finding from a detector; code and severity are stamped from the rule base later."""
+    info: DetectorInfo = getattr(fn_or_info, "detector_info", fn_or_info)
+    return Finding(
+        name=info.name,
+        family=info.family,
+        severity=Severity.WARNING,
+        confidence=confidence,
+        message=message,
+        evidence=evidence,
+        location=location,
+        layer=layer,
+        epoch=epoch,
+        fit=fit,
+    )
+
+
+def all_detectors() -> list[Detector]:
+    from modeldoctor.diagnose import detectors
+
+    found_fns: list[Detector] = []
+    for info in sorted(pkgutil.iter_modules(detectors.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{detectors.__name__}.{info.name}")
+        for value in vars(module).values():
+            if callable(value) and hasattr(value, "detector_info") and value not in found_fns:
+                found_fns.append(value)
+    return found_fns

@@ -1,0 +1,58 @@
+"""Small, pure helpers over the numbers a run recorded."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Iterable, Sequence
+
+from modeldoctor.record import FitRecord, LayerInfo, LayerSample
+
+ACCURACY_KEYS = ("accuracy", "acc", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy")
+
+
+def finite(values: Iterable[float | None]) -> list[float]:
+    return [v for v in values if v is not None and math.isfinite(v)]
+
+
+def curve(fit: FitRecord, key: str) -> list[float | None]:
+    return [epoch.get(key) for epoch in fit.epochs]
+
+
+def median(values: Sequence[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def accuracy_key(fit: FitRecord) -> str | None:
+    keys = set(fit.epochs[-1]) if fit.epochs else set()
+    return next((k for k in ACCURACY_KEYS if k in keys and f"val_{k}" in keys), None)
+
+
+def trainable_layers(fit: FitRecord) -> list[LayerInfo]:
+    return [layer for layer in fit.model.layers if layer.trainable_params]
+
+
+def output_layer(fit: FitRecord) -> LayerInfo | None:
+    with_units = [layer for layer in fit.model.layers if layer.units is not None or layer.filters is not None]
+    return with_units[-1] if with_units else None
+
+
+def layer_named(fit: FitRecord, name: str) -> LayerInfo | None:
+    return next((layer for layer in fit.model.layers if layer.name == name), None)
+
+
+def layer_series(fit: FitRecord, layer: str, attr: str, late_only: bool = False) -> list[float]:
+    """One layer's sampled values over time (`late_only`: the second half of training)."""
+    samples = fit.samples[len(fit.samples) // 2 :] if late_only else fit.samples
+    values: list[float | None] = []
+    for sample in samples:
+        entry: LayerSample | None = next((s for s in sample.layers if s.layer == layer), None)
+        values.append(getattr(entry, attr) if entry else None)
+    return finite(values)
+
+
+def r(value: float | None, digits: int = 4) -> float | None:
+    """Round for evidence: numbers people read, not float noise."""
+    if value is None or not math.isfinite(value):
+        return value
+    return float(f"{value:.{digits}g}")
