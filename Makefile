@@ -17,9 +17,9 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	mkdir -p reports
-	$(BIN)/modeldoctor check --quiet $(DEMO) --record reports/demo.record.json; \
+	$(BIN)/modeldoctor check --quiet $(DEMO) --record reports/demo.record.json --output reports/demo.html; \
 	  code=$$?; test $$code -le 1 || exit $$code
-	@echo "run record written to reports/demo.record.json"
+	@echo "HTML report: $(CURDIR)/reports/demo.html"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q

@@ -5,16 +5,16 @@ Exit codes: 0 healthy, 1 findings, 2 could not diagnose or usage error.
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, NoReturn
 
 import click
 
 from modeldoctor import __version__
 from modeldoctor import record as rec
-from modeldoctor.report.summary import run_summary
-from modeldoctor.runner import RunOptions, run_probe
-from modeldoctor.triage import CannotDiagnose, check_script, usable_record
 
 EXIT_CODES = """\b
 Exit codes:
@@ -23,11 +23,112 @@ Exit codes:
   2  could not diagnose (missing file, syntax error, crash before fit,
      no fit call, not a Keras script, timeout) or usage error
 """
+FORMATS = ("text", "json", "markdown", "html", "sarif", "github")
 
 
-def _fail(error: CannotDiagnose) -> None:
-    click.echo(f"modeldoctor: error: {error}", err=True)
+def fail(message: str) -> NoReturn:
+    click.echo(f"modeldoctor: error: {message}", err=True)
     sys.exit(2)
+
+
+def settings(ctx: click.Context, start: Path | None) -> dict[str, Any]:
+    """The command's options, with `[tool.modeldoctor]` filling those not given on the command line."""
+    from modeldoctor.config import ConfigError, load_config
+
+    known = {p.name for p in ctx.command.params if p.name} | {"thresholds"}
+    try:
+        path, values = load_config(start, known)
+    except ConfigError as error:
+        fail(str(error))
+    merged = dict(ctx.params)
+    for key, value in values.items():
+        source = ctx.get_parameter_source(key) if key in ctx.params else None
+        if key not in ctx.params or source in (click.core.ParameterSource.DEFAULT, None):
+            merged[key] = value
+    merged["config_path"] = path
+    return merged
+
+
+def catalog_for(opts: dict[str, Any]) -> Any:
+    from modeldoctor.rules import RuleError, load_catalog
+
+    try:
+        return load_catalog([Path(p) for p in opts.get("rules") or ()])
+    except RuleError as error:
+        fail(str(error))
+
+
+def split_thresholds(opts: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """`thresholds` from the config: runtime ones for the diagnosis, the rest for static checks."""
+    from modeldoctor.diagnose.thresholds import Thresholds
+    from modeldoctor.static.thresholds import StaticThresholds
+
+    given = dict(opts.get("thresholds") or {})
+    runtime_keys = set(Thresholds.reasons())
+    static_keys = {f for f in StaticThresholds.__dataclass_fields__}
+    unknown = sorted(set(given) - runtime_keys - static_keys)
+    if unknown:
+        fail(f"unknown threshold(s) in [tool.modeldoctor.thresholds]: {', '.join(unknown)}")
+    runtime = Thresholds().with_overrides({k: v for k, v in given.items() if k in runtime_keys})
+    return runtime, {k: v for k, v in given.items() if k in static_keys}
+
+
+def codes(value: Any) -> set[str]:
+    if not value:
+        return set()
+    items = value.split(",") if isinstance(value, str) else [c for v in value for c in str(v).split(",")]
+    return {c.strip().upper() for c in items if c.strip()}
+
+
+def filter_findings(findings: list[Any], opts: dict[str, Any]) -> list[Any]:
+    select, ignore = codes(opts.get("select")), codes(opts.get("ignore"))
+
+    def keep(code: str) -> bool:
+        chosen = not select or any(code.startswith(s) for s in select)
+        return chosen and not any(code.startswith(i) for i in ignore)
+
+    return [f for f in findings if keep(f.code)]
+
+
+def emit(report: Any, opts: dict[str, Any]) -> None:
+    """Print the report in --format on stdout; write each --output file in the format its name implies."""
+    from modeldoctor.report import format_for_path, render
+
+    fmt = opts.get("format") or "text"
+    color = fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    click.echo(render(report, fmt, color=color))
+    for output in opts.get("output") or ():
+        path = Path(output)
+        out_fmt = format_for_path(path) or fmt
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(render(report, out_fmt) + "\n", encoding="utf-8")
+        click.echo(f"wrote {out_fmt} report to {path}", err=True)
+
+
+def report_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    fn = click.option("--format", "format", type=click.Choice(FORMATS), default="text", show_default=True,
+                      help="How to print the report on stdout.")(fn)
+    fn = click.option("-o", "--output", "output", multiple=True, type=click.Path(dir_okay=False),
+                      help="Also write the report to this file, in the format its suffix names "
+                           "(.html, .md, .json, .sarif); repeat for several.")(fn)
+    fn = click.option("--select", help="Only these codes or prefixes (comma-separated), e.g. MD1,MD201.")(fn)
+    fn = click.option("--ignore", help="Never these codes or prefixes (comma-separated).")(fn)
+    fn = click.option("--rules", "rules", multiple=True, type=click.Path(file_okay=False, exists=True),
+                      help="An extra folder of rule files (repeatable).")(fn)
+    return fn
+
+
+def run_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    fn = click.option("--python", "python", default=sys.executable, show_default="this interpreter",
+                      help="Interpreter of the environment the script needs (with Keras installed).")(fn)
+    fn = click.option("--timeout", type=float, default=600.0, show_default=True,
+                      help="Stop the script and all its children after this many seconds.")(fn)
+    fn = click.option("--epochs", "epochs", type=click.IntRange(min=1),
+                      help="Cap every fit at N epochs for a quick probe.")(fn)
+    fn = click.option("--max-steps", "max_steps", type=click.IntRange(min=1),
+                      help="Cap every epoch at N steps for a quick probe.")(fn)
+    fn = click.option("-q", "--quiet", is_flag=True, help="Capture the script's own output instead of showing it.")(fn)
+    return fn
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -35,50 +136,153 @@ def _fail(error: CannotDiagnose) -> None:
 def main() -> None:
     """A doctor for Keras training scripts.
 
-    `check` runs your script under instrumentation and diagnoses why it does
-    not learn, overfits or varies; `fix` writes the cures into your source.
+    \b
+      modeldoctor check train.py          run it, diagnose, report
+      modeldoctor fix train.py            show the cures as a diff
+      modeldoctor fix train.py --apply    write them into the file
+      modeldoctor explain MD201           what a finding means
+      modeldoctor rules                   every rule, one line each
+
+    Defaults for every option can live in [tool.modeldoctor] of the
+    nearest pyproject.toml; the command line wins.
     """
 
 
 @main.command(epilog=EXIT_CODES)
-@click.argument("script", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("script", type=click.Path(path_type=Path), required=False)
 @click.argument("script_args", nargs=-1, type=click.UNPROCESSED)
-@click.option("--python", "python", default=sys.executable, show_default="this interpreter",
-              help="Interpreter of the environment the script needs (with Keras installed).")
-@click.option("--timeout", type=float, default=600.0, show_default=True,
-              help="Stop the script and all its children after this many seconds.")
-@click.option("--epochs", "max_epochs", type=int, help="Cap every fit at N epochs for a quick probe.")
-@click.option("--max-steps", type=int, help="Cap every epoch at N steps for a quick probe.")
+@run_options
+@click.option("--runs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Run N times with different seeds, and diagnose the spread (prediction problems).")
+@click.option("--seed", type=int, help="Seed the run (and offset the script's own seeds by it).")
 @click.option("--record", "record_path", type=click.Path(path_type=Path, dir_okay=False),
               help="Keep the run record (JSON) at this path.")
-@click.option("-q", "--quiet", is_flag=True, help="Capture the script's own output instead of showing it.")
-def check(
-    script: Path,
-    script_args: tuple[str, ...],
-    python: str,
-    timeout: float,
-    max_epochs: int | None,
-    max_steps: int | None,
-    record_path: Path | None,
-    quiet: bool,
-) -> None:
+@click.option("--history", "history", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="Diagnose a saved history (CSVLogger CSV or History.history JSON) instead of running.")
+@click.option("--static", "static", is_flag=True,
+              help="Only read the source (no training, no TensorFlow); SCRIPT_ARGS are more files or folders.")
+@report_options
+@click.pass_context
+def check(ctx: click.Context, script: Path | None, script_args: tuple[str, ...], **_: Any) -> None:
     """Run SCRIPT under the probe and diagnose its training.
 
     The script runs in a child process from the current directory, as
     `python SCRIPT SCRIPT_ARGS...` would run it; pass its own arguments
     after `--`:
 
-        modeldoctor check train.py -- --epochs 5
+    \b
+        modeldoctor check train.py -- --data data/
+        modeldoctor check train.py --epochs 3 --format json
+        modeldoctor check train.py --runs 3          # variance across seeds
+        modeldoctor check --history training.csv     # no rerun
+        modeldoctor check --static src/              # source only, fast
     """
+    start = script or (Path(ctx.params["history"]) if ctx.params.get("history") else None)
+    opts = settings(ctx, start)
+    catalog = catalog_for(opts)
+    thresholds, static_thresholds = split_thresholds(opts)
+    if opts.get("static"):
+        sys.exit(check_static([script, *script_args] if script else list(script_args), opts, catalog,
+                              static_thresholds))
+    if opts.get("history"):
+        from modeldoctor.checkup import diagnose_history
+        from modeldoctor.diagnose.history import HistoryError
+
+        try:
+            report = diagnose_history(opts["history"], thresholds, catalog)
+        except HistoryError as error:
+            fail(str(error))
+        finish(report, opts)
+    if script is None:
+        raise click.UsageError("give a SCRIPT to run (or --history FILE, or --static FILES)")
+    if not script.is_file():
+        fail(f"{script}: no such file\n  hint: pass the path of a Python training script")
+    from modeldoctor.source import has_fit_call
+
+    if not has_fit_call(script):
+        click.echo(f"modeldoctor: {script} has no `.fit(` call to run; checking its source only (--static)",
+                   err=True)
+        sys.exit(check_static([script], opts, catalog, static_thresholds))
+    report = run_checkup(script, script_args, opts, catalog, thresholds)
+    finish(report, opts)
+
+
+def run_checkup(script: Path, script_args: tuple[str, ...], opts: dict[str, Any], catalog: Any,
+                thresholds: Any) -> Any:
+    from modeldoctor.checkup import diagnose_records, run_records
+    from modeldoctor.report.progress import Progress
+    from modeldoctor.runner import RunOptions
+    from modeldoctor.triage import CannotDiagnose
+
+    options = RunOptions(python=opts["python"], timeout=opts["timeout"], max_epochs=opts.get("epochs"),
+                         max_steps=opts.get("max_steps"), seed=opts.get("seed"), quiet=opts["quiet"])
+    record_path = opts.get("record_path")
+
+    def keep(index: int, record: rec.RunRecord) -> None:
+        if record_path is not None:
+            target = record_path if index == 0 else record_path.with_name(f"{record_path.stem}.{index}{record_path.suffix}")
+            rec.save(record, target)
+
     try:
-        check_script(script)
-        options = RunOptions(python=python, timeout=timeout, max_epochs=max_epochs,
-                             max_steps=max_steps, quiet=quiet)
-        outcome = run_probe(script, script_args, options)
-        if outcome.record is not None and record_path is not None:
-            rec.save(outcome.record, record_path)
-        record = usable_record(outcome, script, timeout)
+        with Progress(enabled=opts["quiet"] and sys.stderr.isatty()) as progress:
+            records = run_records(script, script_args, options, opts["runs"], progress, keep)
     except CannotDiagnose as error:
-        _fail(error)
-        return
-    click.echo(run_summary(record))
+        fail(str(error))
+    return diagnose_records(str(script), records, thresholds, catalog)
+
+
+def finish(report: Any, opts: dict[str, Any]) -> NoReturn:
+    import dataclasses
+
+    from modeldoctor.suppress import apply_suppressions, read_text
+
+    kept, _ = apply_suppressions(filter_findings(list(report.findings), opts), read_text)
+    report = dataclasses.replace(report, findings=tuple(kept))
+    emit(report, opts)
+    sys.exit(1 if report.findings else 0)
+
+
+def check_static(paths: list[Any], opts: dict[str, Any], catalog: Any, static_thresholds: dict[str, Any]) -> int:
+    from modeldoctor.checkup import report_for
+    from modeldoctor.static import check_paths
+    from modeldoctor.suppress import apply_suppressions, read_text
+
+    if not paths:
+        raise click.UsageError("give the files or folders to check")
+    findings, errors = check_paths(paths, catalog, static_thresholds)
+    kept, _ = apply_suppressions(filter_findings(findings, opts), read_text)
+    for error in errors:
+        click.echo(f"modeldoctor: error: {error}", err=True)
+    target = str(paths[0]) if len(paths) == 1 else f"{len(paths)} paths"
+    emit(report_for(target, [], kept, catalog), opts)
+    if errors:
+        return 2
+    return 1 if kept else 0
+
+
+@main.command()
+@click.argument("code")
+@click.option("--rules", "rules", multiple=True, type=click.Path(file_okay=False, exists=True),
+              help="An extra folder of rule files.")
+@click.pass_context
+def explain(ctx: click.Context, code: str, **_: Any) -> None:
+    """Explain a finding: what it is, why it matters, its cures (CODE or name, e.g. MD201 or overfitting)."""
+    from modeldoctor.explain import explain_rule
+
+    opts = settings(ctx, None)
+    rule = catalog_for(opts).lookup(code)
+    if rule is None:
+        fail(f"no rule {code!r}; `modeldoctor rules` lists them")
+    click.echo(explain_rule(rule))
+
+
+@main.command(name="rules")
+@click.option("--rules", "rules", multiple=True, type=click.Path(file_okay=False, exists=True),
+              help="An extra folder of rule files.")
+@click.pass_context
+def list_rules(ctx: click.Context, **_: Any) -> None:
+    """List every rule: code, name, family, whether it has an automatic fix."""
+    opts = settings(ctx, None)
+    for rule in catalog_for(opts).rules:
+        fixable = "fix" if any(c.transform for c in rule.cures) else "advice"
+        click.echo(f"{rule.code}  {rule.name:34} {rule.family.value:15} {fixable:7} {rule.summary}")

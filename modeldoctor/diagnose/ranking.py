@@ -27,7 +27,8 @@ CAUSES: dict[str, tuple[str, ...]] = {
     "slow-convergence": (*GRADIENTS, *SETUP),
     "oscillating-loss": ("learning-rate-too-high", "exploding-gradients", "unscaled-inputs", "nan-loss"),
     "generalization-gap": ("overfitting",),
-    "learning-rate-too-high": (),
+    # ||dw||/||w|| is large when ||w|| is tiny: tiny initial weights look like a high rate
+    "learning-rate-too-high": ("poor-initialization",),
 }
 
 # Among primaries: setup mistakes first (they are the cause when they co-occur), then symptoms.

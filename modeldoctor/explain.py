@@ -1,0 +1,39 @@
+"""`modeldoctor explain CODE`: one rule's card, as ruff's `rule` command prints it."""
+
+from __future__ import annotations
+
+import textwrap
+
+from modeldoctor.ftypes import Rule
+
+
+def explain_rule(rule: Rule) -> str:
+    e = rule.explanation
+    parts = [
+        f"{rule.code} {rule.name} ({rule.family.value}, {rule.severity.value})",
+        "",
+        rule.summary,
+        "",
+        "What it does",
+        textwrap.indent(e.what.strip(), "  "),
+        "",
+        "Why is this bad?",
+        textwrap.indent(e.why.strip(), "  "),
+        "",
+        "Example",
+        textwrap.indent(e.example.strip(), "    "),
+        "",
+        "Cures (in the order they are tried)",
+    ]
+    for i, cure in enumerate(rule.cures, 1):
+        params = ", ".join(f"{k}={v!r}" for k, v in cure.params.items())
+        name = cure.transform or "advice"
+        parts.append(f"  {i}. {name}({params}) [{cure.applicability.value}]: {cure.rationale}")
+    for example in rule.examples:
+        parts += ["", f"Example fix: {example.title}", "  before:",
+                  textwrap.indent(example.before.rstrip(), "    "), "  after:",
+                  textwrap.indent(example.after.rstrip(), "    ")]
+    parts += ["", "Fix safety", textwrap.indent(e.fix_safety.strip(), "  ")]
+    if e.references:
+        parts += ["", "References", *[f"  - {ref}" for ref in e.references]]
+    return "\n".join(parts)
