@@ -5,6 +5,7 @@ Exit codes: 0 healthy, 1 findings, 2 could not diagnose or usage error.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Callable
@@ -49,11 +50,17 @@ def settings(ctx: click.Context, start: Path | None) -> dict[str, Any]:
     return merged
 
 
-def catalog_for(opts: dict[str, Any]) -> Any:
+def catalog_for(opts: dict[str, Any], cures: bool = False) -> Any:
+    """The rule base; `cures=True` also proves every cure names a transform and its parameters."""
     from modeldoctor.rules import RuleError, load_catalog
 
+    check = None
+    if cures:
+        from modeldoctor.transforms import validate_cure
+
+        check = validate_cure
     try:
-        return load_catalog([Path(p) for p in opts.get("rules") or ()])
+        return load_catalog([Path(p) for p in opts.get("rules") or ()], check_cure=check)
     except RuleError as error:
         fail(str(error))
 
@@ -105,10 +112,11 @@ def emit(report: Any, opts: dict[str, Any]) -> None:
         click.echo(f"wrote {out_fmt} report to {path}", err=True)
 
 
-def report_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+def report_options(fn: Callable[..., Any], short: bool = True) -> Callable[..., Any]:
     fn = click.option("--format", "format", type=click.Choice(FORMATS), default="text", show_default=True,
                       help="How to print the report on stdout.")(fn)
-    fn = click.option("-o", "--output", "output", multiple=True, type=click.Path(dir_okay=False),
+    names = ("-o", "--output") if short else ("--output",)
+    fn = click.option(*names, "output", multiple=True, type=click.Path(dir_okay=False),
                       help="Also write the report to this file, in the format its suffix names "
                            "(.html, .md, .json, .sarif); repeat for several.")(fn)
     fn = click.option("--select", help="Only these codes or prefixes (comma-separated), e.g. MD1,MD201.")(fn)
@@ -283,6 +291,151 @@ def explain(ctx: click.Context, code: str, **_: Any) -> None:
 def list_rules(ctx: click.Context, **_: Any) -> None:
     """List every rule: code, name, family, whether it has an automatic fix."""
     opts = settings(ctx, None)
-    for rule in catalog_for(opts).rules:
+    for rule in catalog_for(opts, cures=True).rules:
         fixable = "fix" if any(c.transform for c in rule.cures) else "advice"
         click.echo(f"{rule.code}  {rule.name:34} {rule.family.value:15} {fixable:7} {rule.summary}")
+
+
+FIX_EXIT_CODES = """\b
+Exit codes (as ruff's):
+  0  nothing to fix, or the fixes were written (--apply, -o)
+  1  fixes available, not applied (the diff is on stdout)
+  2  could not diagnose, a cure could not be proven safe, the file
+     changed since it was diagnosed, or usage error
+"""
+
+
+@main.command(epilog=FIX_EXIT_CODES)
+@click.argument("script", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("script_args", nargs=-1, type=click.UNPROCESSED)
+@run_options
+@click.option("--record", "record_path", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="Use the run record of an earlier `check --record FILE` instead of running again.")
+@click.option("--static", "static", is_flag=True, help="Diagnose from the source only (no training).")
+@click.option("--apply", "apply", is_flag=True, help="Write the cures into SCRIPT (atomically).")
+@click.option("-o", "--to", "patched_copy", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write the cured script to this path instead of SCRIPT.")
+@click.option("--unsafe-fixes", "unsafe_fixes", is_flag=True,
+              help="Also apply cures that change training (most do); safe ones never change the trained model.")
+@functools.partial(report_options, short=False)
+@click.pass_context
+def fix(ctx: click.Context, script: Path, script_args: tuple[str, ...], **_: Any) -> None:
+    """Diagnose SCRIPT and write the prescribed cures into its source.
+
+    By default prints a unified diff on stdout and a summary on stderr;
+    nothing is written without --apply or -o.
+
+    \b
+        modeldoctor fix train.py                      # show the diff
+        modeldoctor fix train.py --unsafe-fixes --apply
+        modeldoctor check train.py --record run.json && modeldoctor fix train.py --record run.json
+        modeldoctor fix --static train.py             # source-only findings, no training
+    """
+    from modeldoctor.treatment import TreatmentError, sha256, write_atomically
+    from modeldoctor.triage import CannotDiagnose, check_script
+
+    opts = settings(ctx, script)
+    catalog = catalog_for(opts, cures=True)
+    thresholds, static_thresholds = split_thresholds(opts)
+    try:
+        source = check_script(script)
+    except CannotDiagnose as error:
+        fail(str(error))
+    source = script.read_bytes().decode("utf-8")  # keep the file's own newlines
+    records, findings = diagnose_for_fix(script, script_args, source, opts, catalog, thresholds, static_thresholds)
+    expected = records[0].script_sha256 if records else sha256(source)
+    try:
+        report, treatment = prescribe_and_treat(script, source, records, findings, catalog, opts)
+    except TreatmentError as error:
+        fail(str(error))
+    summarize(report)
+    target = opts.get("patched_copy") or (script if opts.get("apply") else None)
+    if target is not None and treatment.changed:
+        try:
+            write_atomically(Path(target), treatment.source,
+                             expected if target == script else None, mode_from=script)
+        except TreatmentError as error:
+            fail(str(error))
+        click.echo(f"wrote the cured script to {target}", err=True)
+    fmt = opts.get("format") or "text"
+    if fmt == "text":
+        if report.diff and target is None:
+            click.echo(report.diff, nl=False)
+        for output in opts.get("output") or ():
+            write_report(report, Path(output), fmt)
+    else:
+        emit(report, opts)
+    pending = any(p.declined and "unsafe" in p.declined for p in report.prescriptions)
+    sys.exit(0 if target is not None or not (treatment.changed or pending) else 1)
+
+
+def write_report(report: Any, path: Path, fmt: str) -> None:
+    from modeldoctor.report import format_for_path, render
+
+    out_fmt = format_for_path(path) or fmt
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render(report, out_fmt) + "\n", encoding="utf-8")
+    click.echo(f"wrote {out_fmt} report to {path}", err=True)
+
+
+def diagnose_for_fix(script: Path, script_args: tuple[str, ...], source: str, opts: dict[str, Any], catalog: Any,
+                     thresholds: Any, static_thresholds: dict[str, Any]) -> tuple[list[Any], list[Any]]:
+    from modeldoctor.diagnose import diagnose_runs
+    from modeldoctor.suppress import apply_suppressions, read_text
+    from modeldoctor.treatment import sha256
+
+    if opts.get("static"):
+        from modeldoctor.static import SourceError, check_source
+
+        try:
+            found = check_source(source, str(script), catalog, static_thresholds)
+        except SourceError as error:
+            fail(str(error))
+        records: list[Any] = []
+    elif opts.get("record_path"):
+        try:
+            record = rec.load(opts["record_path"])
+        except rec.RecordError as error:
+            fail(str(error))
+        if record.script_sha256 != sha256(source):
+            fail(f"{script} changed since it was diagnosed (the record's hash differs); run check again")
+        records = [record]
+        found = diagnose_runs(records, thresholds, catalog)
+    else:
+        records = list(run_checkup(script, script_args, opts, catalog, thresholds).runs)
+        found = diagnose_runs(records, thresholds, catalog)
+    kept, _ = apply_suppressions(filter_findings(list(found), opts), read_text)
+    return records, kept
+
+
+def prescribe_and_treat(script: Path, source: str, records: list[Any], findings: list[Any], catalog: Any,
+                        opts: dict[str, Any]) -> tuple[Any, Any]:
+    import dataclasses
+
+    from modeldoctor.checkup import report_for
+    from modeldoctor.prescribe import prescribe
+    from modeldoctor.transforms import available
+    from modeldoctor.treatment import treat
+
+    transforms = available()
+    prescriptions = prescribe(findings, catalog, records, transforms, bool(opts.get("unsafe_fixes")))
+    treatment = treat(source, prescriptions, transforms)
+    report = report_for(str(script), records, findings, catalog)
+    report = dataclasses.replace(report, prescriptions=treatment.prescriptions, diff=treatment.diff(script.name))
+    return report, treatment
+
+
+def summarize(report: Any) -> None:
+    """One line per prescription on stderr, then counts (as black and ruff end)."""
+    applied = [p for p in report.prescriptions if p.applied]
+    for p in report.prescriptions:
+        head = f"{p.rule.code} {p.finding.name} → {p.cure.transform or 'advice'}"
+        if p.applied:
+            click.echo(f"{head}: {'; '.join(p.edits)}", err=True)
+        else:
+            click.echo(f"{head}: not applied ({p.declined})", err=True)
+    untreated = [f for f in report.findings if not f.primary]
+    if untreated:
+        click.echo(f"{len(untreated)} supporting finding(s) are treated through their cause", err=True)
+    click.echo(f"{len(applied)} cure(s) prescribed for {len(report.findings)} finding(s) in {report.script}",
+               err=True)

@@ -24,3 +24,24 @@ def available() -> dict[str, TransformSpec]:
         if isinstance(spec, TransformSpec):
             found[spec.name] = spec
     return found
+
+
+RELATIVE_PARAMS = {"factor"}  # resolved from the run record by `prescribe`, not passed to transforms
+
+
+def validate_cure(cure: object, where: str) -> None:
+    """For `load_catalog(check_cure=...)`: the transform exists and takes these parameters."""
+    from modeldoctor.rules import RuleError
+    from modeldoctor.transforms.base import ParamError, resolve_params
+
+    name = getattr(cure, "transform", None)
+    if name is None:
+        return
+    spec = available().get(name)
+    if spec is None:
+        raise RuleError(f"{where}: unknown transform '{name}'; known: {', '.join(sorted(available()))}")
+    params = {k: v for k, v in getattr(cure, "params", {}).items() if k not in RELATIVE_PARAMS}
+    try:
+        resolve_params(spec, params, where)
+    except ParamError as exc:
+        raise RuleError(str(exc)) from None

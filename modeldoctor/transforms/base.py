@@ -120,7 +120,7 @@ def run(spec: TransformSpec, source: str, params: Mapping[str, Any], targets: Se
     command = spec.command(context, resolve_params(spec, params), targets)
     result: TransformExit = transform_module(command, source)
     if isinstance(result, TransformSkip):
-        return Outcome(source, declined=result.skip_reason or "nothing to change")
+        return Outcome(source, declined=result.skip_description or "nothing to change")
     if isinstance(result, TransformFailure):
         return Outcome(source, declined=f"{spec.name} failed: {result.error!r}")
     assert isinstance(result, TransformSuccess)

@@ -22,7 +22,8 @@ KERAS_MODULES = ("keras", "tensorflow.keras", "tf_keras")
 class KerasNames:
     """What the module binds: a root for `X.layers.Dense`, submodule aliases, imported classes."""
 
-    root: str | None = None  # "keras", "tf.keras", "K"…
+    root: str | None = None  # "keras", "tf.keras", "K"… (the one new code uses)
+    other_roots: list[str] = field(default_factory=list)  # e.g. "tf.keras" beside `from tensorflow import keras`
     submodules: dict[str, str] = field(default_factory=dict)  # "layers" -> "layers" / "L"
     from_modules: dict[str, str] = field(default_factory=dict)  # "layers" -> "keras.layers"
     names: dict[str, str] = field(default_factory=dict)  # "keras.layers.Dense" -> "Dense"
@@ -35,8 +36,9 @@ class KerasNames:
         for canonical, local in self.names.items():
             if full == local:
                 return canonical
-        if self.root and full.startswith(self.root + "."):
-            return "keras." + full[len(self.root) + 1 :]
+        for root in filter(None, (self.root, *self.other_roots)):
+            if full.startswith(root + "."):
+                return "keras." + full[len(root) + 1 :]
         head, _, rest = full.partition(".")
         for sub, alias in self.submodules.items():
             if head == alias and rest:
@@ -73,6 +75,18 @@ def _canonical_module(module: str) -> str | None:
     return None
 
 
+def _set_root(names: KerasNames, root: str, prefer: bool) -> None:
+    """A bare `keras` name is preferred for new code over `tf.keras`; both are recognised."""
+    if names.root is None:
+        names.root = root
+    elif root != names.root and root not in names.other_roots:
+        if prefer and "." in names.root:
+            names.other_roots.append(names.root)
+            names.root = root
+        else:
+            names.other_roots.append(root)
+
+
 def scan(module: cst.Module) -> KerasNames:
     """Read the top-level imports of a module."""
     names = KerasNames()
@@ -85,9 +99,9 @@ def scan(module: cst.Module) -> KerasNames:
                     full = get_full_name_for_node(alias.name) or ""
                     bound = alias.asname.name.value if alias.asname else None  # type: ignore[union-attr]
                     if full == "keras":
-                        names.root = bound or "keras"
-                    elif full == "tensorflow" and names.root is None:
-                        names.root = f"{bound or 'tensorflow'}.keras"
+                        _set_root(names, bound or "keras", prefer=True)
+                    elif full == "tensorflow":
+                        _set_root(names, f"{bound or 'tensorflow'}.keras", prefer=False)
                     elif full.startswith("keras.") and bound is None and names.root is None:
                         names.root = "keras"
             elif isinstance(small, cst.ImportFrom) and small.module is not None and not small.relative:
@@ -99,7 +113,7 @@ def scan(module: cst.Module) -> KerasNames:
                     imported = get_full_name_for_node(alias.name) or ""
                     bound = alias.asname.name.value if alias.asname else imported  # type: ignore[union-attr]
                     if source == "tensorflow" and imported == "keras":
-                        names.root = bound
+                        _set_root(names, bound, prefer=True)
                     elif canonical == "keras" and imported in SUBMODULES:
                         names.submodules[imported] = bound
                     elif canonical and canonical.count(".") == 1:
