@@ -7,7 +7,7 @@ crash later.
 
 from __future__ import annotations
 
-import importlib.resources
+import importlib
 import re
 import tomllib
 from collections.abc import Callable, Iterable
@@ -33,7 +33,8 @@ def builtin_rules_dir() -> Path:
     editable install's package mapping, hence the second place.
     """
     try:
-        return Path(str(importlib.resources.files("modeldoctor._rules")))
+        package = importlib.import_module("modeldoctor._rules")  # a namespace package: data only
+        return Path(next(iter(package.__path__)))
     except ModuleNotFoundError:
         checkout = Path(__file__).resolve().parent.parent / "rules"
         if checkout.is_dir():
