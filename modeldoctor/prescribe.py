@@ -68,10 +68,20 @@ def targets_for(kinds: Sequence[str], finding: Finding, fit: FitRecord | None) -
     return tuple(dict.fromkeys(t for t in found if t is not None))
 
 
-def resolve_params(cure: Cure, fit: FitRecord | None, accepted: Mapping[str, Any]) -> dict[str, Any]:
-    """Turn relative parameters (`factor`) into absolute ones the transform can apply idempotently."""
+def resolve_params(cure: Cure, fit: FitRecord | None, accepted: Mapping[str, Any],
+                   finding: Finding | None = None) -> dict[str, Any]:
+    """Turn relative parameters into absolute ones the transform can apply idempotently.
+
+    `factor` scales the recorded value; `target_update_ratio` scales the
+    learning rate so that the measured update ratio lands on the target
+    (updates scale about linearly with the rate), within 1000x either way.
+    """
     params = dict(cure.params)
     factor = params.pop("factor", None)
+    target = params.pop("target_update_ratio", None)
+    measured = (finding.evidence.get("update_ratio_median") if finding else None)
+    if target is not None and measured:
+        factor = min(max(target / measured, 1e-3), 1e3)
     if cure.transform == "set_learning_rate" and factor is not None:
         current = fit.model.optimizer.learning_rate if fit and fit.model.optimizer else None
         if current is None:
@@ -133,7 +143,7 @@ def prescribe(
                 declined = f"unknown transform {cure.transform!r}"
             else:
                 try:
-                    params = resolve_params(cure, fit, spec.params)
+                    params = resolve_params(cure, fit, spec.params, finding)
                 except LookupError as exc:
                     declined = str(exc)
                 targets = targets_for(spec.target_kinds, finding, fit)

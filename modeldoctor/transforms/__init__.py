@@ -26,7 +26,7 @@ def available() -> dict[str, TransformSpec]:
     return found
 
 
-RELATIVE_PARAMS = {"factor"}  # resolved from the run record by `prescribe`, not passed to transforms
+RELATIVE_PARAMS = {"factor", "target_update_ratio"}  # resolved from the run record by `prescribe`, not passed to transforms
 
 
 def validate_cure(cure: object, where: str) -> None:

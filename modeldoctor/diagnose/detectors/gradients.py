@@ -9,11 +9,29 @@ from modeldoctor.ftypes import Family, Finding
 from modeldoctor.record import FitRecord
 
 
+def _clip(fit: FitRecord) -> float | None:
+    """The largest gradient norm one layer can pass to the optimizer once clipping is applied.
+
+    `clipnorm` bounds each variable (a layer has a kernel and a bias, hence the
+    sqrt(2)); `global_clipnorm` bounds all of them together.
+    """
+    config = fit.model.optimizer.config if fit.model.optimizer else {}
+    bounds = []
+    if isinstance(config.get("clipnorm"), (int, float)):
+        bounds.append(config["clipnorm"] * 2**0.5)
+    if isinstance(config.get("global_clipnorm"), (int, float)):
+        bounds.append(config["global_clipnorm"])
+    return min(bounds) if bounds else None
+
+
 @detector("exploding-gradients", Family.LEARNING)
 def exploding_gradients(fit: FitRecord, t: Thresholds) -> Finding | None:
     worst = None
+    clip = _clip(fit)
     for layer in trainable_layers(fit):
         grads = layer_series(fit, layer.name, "grad_norm")
+        if clip is not None:
+            grads = [min(g, clip) for g in grads]
         weights = layer_series(fit, layer.name, "weight_norm")
         if len(grads) < 2 or not weights:
             continue
@@ -28,7 +46,8 @@ def exploding_gradients(fit: FitRecord, t: Thresholds) -> Finding | None:
     _, layer, relative, growth, grads = worst
     evidence = {"layer": layer.name, "grad_to_weight_median": r(relative), "growth": r(growth),
                 "grad_norm_first": r(grads[0]), "grad_norm_max": r(max(grads)),
-                "threshold_grad_to_weight": t.explode_grad_to_weight, "threshold_growth": t.explode_growth}
+                "threshold_grad_to_weight": t.explode_grad_to_weight, "threshold_growth": t.explode_growth,
+                "clipped_at": r(clip)}
     message = (f"gradients of layer '{layer.name}' are huge: median norm {relative:.3g}x its weights' norm, "
                f"{growth:.3g}x growth over training")
     return found(exploding_gradients, message, evidence, 0.85, layer.location, layer.name, 0, fit.index)
