@@ -1,0 +1,63 @@
+"""How static checks are declared and found: a decorator marks a function, a walk collects them.
+
+A check is a function `(script, limits) -> Iterable[Hit]` in a module of
+`modeldoctor.static.checks`, marked with `@static_check("rule-name")`. Its
+module may carry `VALID` and `INVALID` source snippets: they are its tests.
+The finding's code, family and severity come from the rule file of that name.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import pkgutil
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from modeldoctor.static.facts import KCall, MethodCall, Script
+from modeldoctor.static.thresholds import StaticThresholds
+
+
+@dataclass(frozen=True)
+class Hit:
+    """What a check saw: the message, where (a node or a call), the literal values as evidence."""
+
+    message: str
+    at: ast.AST | KCall | MethodCall
+    evidence: dict[str, Any] = field(default_factory=dict)
+    confidence: float = 0.8
+    layer: str | None = None
+
+
+Check = Callable[[Script, StaticThresholds], Iterable[Hit]]
+
+
+def static_check(name: str) -> Callable[[Check], Check]:
+    def mark(fn: Check) -> Check:
+        fn.rule_name = name  # type: ignore[attr-defined]
+        return fn
+
+    return mark
+
+
+def all_checks() -> list[Check]:
+    """Every marked function of every module of `modeldoctor.static.checks`, in module order."""
+    from modeldoctor.static import checks
+
+    found: list[Check] = []
+    for info in sorted(pkgutil.iter_modules(checks.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{checks.__name__}.{info.name}")
+        for value in vars(module).values():
+            if callable(value) and hasattr(value, "rule_name") and value not in found:
+                found.append(value)
+    return found
+
+
+def check_modules() -> list[Any]:
+    from modeldoctor.static import checks
+
+    return [
+        importlib.import_module(f"{checks.__name__}.{info.name}")
+        for info in sorted(pkgutil.iter_modules(checks.__path__), key=lambda m: m.name)
+    ]

@@ -1,0 +1,55 @@
+"""The ast port of the Keras spelling must agree with the LibCST original the transforms use."""
+
+from __future__ import annotations
+
+import ast
+
+import libcst as cst
+import pytest
+
+from modeldoctor.static.names import scan
+from modeldoctor.transforms.keras_names import scan as cst_scan
+
+IMPORTS = [
+    "import keras",
+    "import keras as K",
+    "from tensorflow import keras",
+    "from tensorflow import keras as tfk",
+    "import tensorflow as tf",
+    "import tensorflow",
+    "import keras.layers",
+    "from keras import layers",
+    "from keras import layers as L, optimizers",
+    "from tensorflow.keras import layers, callbacks",
+    "from keras.layers import Dense, Dropout as Drop",
+    "from tensorflow.keras.layers import Dense\nfrom tensorflow.keras.models import Sequential",
+    "from keras import Sequential, Input",
+    "import tf_keras as keras",
+    "from keras.optimizers import Adam\nimport numpy as np",
+]
+EXPRESSIONS = [
+    "keras.layers.Dense", "K.layers.Dense", "tfk.layers.Dense", "tf.keras.layers.Dense", "tensorflow.keras.Sequential",
+    "layers.Dense", "L.Dense", "optimizers.Adam", "callbacks.EarlyStopping", "Dense", "Drop", "Sequential",
+    "Input", "Adam", "keras.Sequential", "np.zeros", "keras.optimizers.SGD", "x.fit",
+]
+
+
+@pytest.mark.parametrize("imports", IMPORTS)
+def test_ast_spelling_matches_libcst_spelling(imports: str) -> None:
+    mine, theirs = scan(ast.parse(imports)), cst_scan(cst.parse_module(imports))
+    assert (mine.root, mine.submodules, mine.from_modules, mine.names) == (
+        theirs.root, theirs.submodules, theirs.from_modules, theirs.names)
+    for expression in EXPRESSIONS:
+        ours = mine.qualified(ast.parse(expression, mode="eval").body)
+        assert ours == theirs.qualified(cst.parse_expression(expression)), expression
+
+
+def test_imports_inside_try_blocks_are_read_too() -> None:
+    source = "try:\n    from tensorflow import keras\nexcept ImportError:\n    keras = None\n"
+    assert scan(ast.parse(source)).root == "keras"
+
+
+def test_attributes_of_imported_keras_modules_resolve() -> None:
+    spelling = scan(ast.parse("from keras.datasets import mnist\nfrom sklearn.datasets import load_wine as lw\n"))
+    assert spelling.qualified(ast.parse("mnist.load_data", mode="eval").body) == "keras.datasets.mnist.load_data"
+    assert spelling.resolve(ast.parse("lw", mode="eval").body) == "sklearn.datasets.load_wine"
