@@ -36,7 +36,9 @@ def settings(ctx: click.Context, start: Path | None) -> dict[str, Any]:
     """The command's options, with `[tool.modeldoctor]` filling those not given on the command line."""
     from modeldoctor.config import ConfigError, load_config
 
-    known = {p.name for p in ctx.command.params if p.name} | {"thresholds"}
+    root = ctx.find_root().command
+    commands = getattr(root, "commands", {}).values()
+    known = {p.name for cmd in commands for p in cmd.params if p.name} | {"thresholds"}
     try:
         path, values = load_config(start, known)
     except ConfigError as error:
@@ -169,6 +171,9 @@ def main() -> None:
               help="Diagnose a saved history (CSVLogger CSV or History.history JSON) instead of running.")
 @click.option("--static", "static", is_flag=True,
               help="Only read the source (no training, no TensorFlow); SCRIPT_ARGS are more files or folders.")
+@click.option("--each", "each", is_flag=True,
+              help="SCRIPT_ARGS are more scripts: run each one that uses Keras and calls fit (as pre-commit passes "
+                   "files); the exit code is the worst.")
 @report_options
 @click.pass_context
 def check(ctx: click.Context, script: Path | None, script_args: tuple[str, ...], **_: Any) -> None:
@@ -200,9 +205,11 @@ def check(ctx: click.Context, script: Path | None, script_args: tuple[str, ...],
             report = diagnose_history(opts["history"], thresholds, catalog)
         except HistoryError as error:
             fail(str(error))
-        finish(report, opts)
+        sys.exit(finish(report, opts))
     if script is None:
         raise click.UsageError("give a SCRIPT to run (or --history FILE, or --static FILES)")
+    if opts.get("each"):
+        sys.exit(check_each([script, *map(Path, script_args)], opts, catalog, thresholds))
     if not script.is_file():
         fail(f"{script}: no such file\n  hint: pass the path of a Python training script")
     from modeldoctor.source import has_fit_call
@@ -212,7 +219,24 @@ def check(ctx: click.Context, script: Path | None, script_args: tuple[str, ...],
                    err=True)
         sys.exit(check_static([script], opts, catalog, static_thresholds))
     report = run_checkup(script, script_args, opts, catalog, thresholds)
-    finish(report, opts)
+    sys.exit(finish(report, opts))
+
+
+def check_each(scripts: list[Path], opts: dict[str, Any], catalog: Any, thresholds: Any) -> int:
+    """Run every script that trains with Keras; skip the rest (pre-commit passes all staged files)."""
+    from modeldoctor.source import has_fit_call
+    from modeldoctor.static import uses_keras
+
+    worst = 0
+    for path in scripts:
+        try:
+            trains = path.is_file() and uses_keras(path.read_text(encoding="utf-8")) and has_fit_call(path)
+        except (OSError, UnicodeDecodeError):
+            trains = False
+        if not trains:
+            continue
+        worst = max(worst, finish(run_checkup(path, (), opts, catalog, thresholds), opts))
+    return worst
 
 
 def run_checkup(script: Path, script_args: tuple[str, ...], opts: dict[str, Any], catalog: Any,
@@ -239,7 +263,8 @@ def run_checkup(script: Path, script_args: tuple[str, ...], opts: dict[str, Any]
     return diagnose_records(str(script), records, thresholds, catalog)
 
 
-def finish(report: Any, opts: dict[str, Any]) -> NoReturn:
+def finish(report: Any, opts: dict[str, Any]) -> int:
+    """Filter, suppress, print; the exit code."""
     import dataclasses
 
     from modeldoctor.suppress import apply_suppressions, read_text
@@ -247,7 +272,7 @@ def finish(report: Any, opts: dict[str, Any]) -> NoReturn:
     kept, _ = apply_suppressions(filter_findings(list(report.findings), opts), read_text)
     report = dataclasses.replace(report, findings=tuple(kept))
     emit(report, opts)
-    sys.exit(1 if report.findings else 0)
+    return 1 if report.findings else 0
 
 
 def check_static(paths: list[Any], opts: dict[str, Any], catalog: Any, static_thresholds: dict[str, Any]) -> int:
@@ -317,6 +342,14 @@ Exit codes (as ruff's):
               help="Write the cured script to this path instead of SCRIPT.")
 @click.option("--unsafe-fixes", "unsafe_fixes", is_flag=True,
               help="Also apply cures that change training (most do); safe ones never change the trained model.")
+@click.option("--verify", "verify", is_flag=True,
+              help="Try each cure on a copy under several seeds; keep only those that remove the finding "
+                   "without making the validation result worse. Repeats until nothing is left to treat.")
+@click.option("--seeds", type=click.IntRange(min=1), default=3, show_default=True,
+              help="Seeds per trial with --verify.")
+@click.option("--jobs", type=click.IntRange(min=1), help="Trials in parallel with --verify [default: what the "
+              "machine holds].")
+@click.option("--budget", type=float, help="Stop trying cures after this many seconds (--verify).")
 @functools.partial(report_options, short=False)
 @click.pass_context
 def fix(ctx: click.Context, script: Path, script_args: tuple[str, ...], **_: Any) -> None:
@@ -338,22 +371,28 @@ def fix(ctx: click.Context, script: Path, script_args: tuple[str, ...], **_: Any
     catalog = catalog_for(opts, cures=True)
     thresholds, static_thresholds = split_thresholds(opts)
     try:
-        source = check_script(script)
+        check_script(script)
     except CannotDiagnose as error:
         fail(str(error))
     source = script.read_bytes().decode("utf-8")  # keep the file's own newlines
-    records, findings = diagnose_for_fix(script, script_args, source, opts, catalog, thresholds, static_thresholds)
-    expected = records[0].script_sha256 if records else sha256(source)
     try:
-        report, treatment = prescribe_and_treat(script, source, records, findings, catalog, opts)
+        if opts.get("verify"):
+            report, cured = verify_cures(script, script_args, source, opts, catalog, thresholds)
+            expected = sha256(source)
+        else:
+            records, findings = diagnose_for_fix(script, script_args, source, opts, catalog, thresholds,
+                                                 static_thresholds)
+            expected = records[0].script_sha256 if records else sha256(source)
+            report, treatment = prescribe_and_treat(script, source, records, findings, catalog, opts)
+            cured = treatment.source
     except TreatmentError as error:
         fail(str(error))
     summarize(report)
+    changed = cured != source
     target = opts.get("patched_copy") or (script if opts.get("apply") else None)
-    if target is not None and treatment.changed:
+    if target is not None and changed:
         try:
-            write_atomically(Path(target), treatment.source,
-                             expected if target == script else None, mode_from=script)
+            write_atomically(Path(target), cured, expected if target == script else None, mode_from=script)
         except TreatmentError as error:
             fail(str(error))
         click.echo(f"wrote the cured script to {target}", err=True)
@@ -366,7 +405,33 @@ def fix(ctx: click.Context, script: Path, script_args: tuple[str, ...], **_: Any
     else:
         emit(report, opts)
     pending = any(p.declined and "unsafe" in p.declined for p in report.prescriptions)
-    sys.exit(0 if target is not None or not (treatment.changed or pending) else 1)
+    sys.exit(0 if target is not None or not (changed or pending) else 1)
+
+
+def verify_cures(script: Path, script_args: tuple[str, ...], source: str, opts: dict[str, Any], catalog: Any,
+                 thresholds: Any) -> tuple[Any, str]:
+    """fix --verify: every cure tried on a copy under several seeds; only the ones that work are kept."""
+    import dataclasses
+    import difflib
+
+    from modeldoctor.checkup import report_for
+    from modeldoctor.runner import RunOptions
+    from modeldoctor.transforms import available
+    from modeldoctor.trials import LocalPool, default_jobs
+    from modeldoctor.verify import Verifier
+
+    options = RunOptions(python=opts["python"], timeout=opts["timeout"], max_epochs=opts.get("epochs"),
+                         max_steps=opts.get("max_steps"), quiet=True)
+    verifier = Verifier(script=script, args=script_args, options=options, seeds=opts["seeds"], catalog=catalog,
+                        thresholds=thresholds, transforms=available(), runner=LocalPool(opts["jobs"] or default_jobs()),
+                        unsafe=bool(opts.get("unsafe_fixes")), budget=opts.get("budget"),
+                        on_event=lambda message: click.echo(f"modeldoctor: {message}", err=True))
+    result = verifier.verify(source)
+    diff = "".join(difflib.unified_diff(source.splitlines(keepends=True), result.source.splitlines(keepends=True),
+                                        fromfile=f"a/{script.name}", tofile=f"b/{script.name}"))
+    report = report_for(str(script), result.records, list(result.findings), catalog)
+    report = dataclasses.replace(report, prescriptions=result.accepted, diff=diff, trials=result.trials)
+    return report, result.source
 
 
 def write_report(report: Any, path: Path, fmt: str) -> None:
@@ -426,7 +491,17 @@ def prescribe_and_treat(script: Path, source: str, records: list[Any], findings:
 
 
 def summarize(report: Any) -> None:
-    """One line per prescription on stderr, then counts (as black and ruff end)."""
+    """One line per prescription (or trial) on stderr, then counts (as black and ruff end)."""
+    for trial in report.trials:
+        after = f"{trial.after.mean:.4g} ± {trial.after.spread:.2g}" if trial.after else "-"
+        click.echo(f"{trial.code} {trial.finding} → {trial.transform}: {trial.verdict.upper()} "
+                   f"({trial.before.name} {trial.before.mean:.4g} ± {trial.before.spread:.2g} → {after}, "
+                   f"{trial.wall_time:.0f} s): {trial.reason}", err=True)
+    if report.trials:
+        accepted = sum(t.verdict == "accepted" for t in report.trials)
+        click.echo(f"{accepted} of {len(report.trials)} cure(s) tried were confirmed; "
+                   f"{len(report.findings)} finding(s) left", err=True)
+        return
     applied = [p for p in report.prescriptions if p.applied]
     for p in report.prescriptions:
         head = f"{p.rule.code} {p.finding.name} → {p.cure.transform or 'advice'}"

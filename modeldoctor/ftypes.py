@@ -126,6 +126,50 @@ class Prescription:
 
 
 @dataclass(frozen=True)
+class Measure:
+    """The target metric over seeds: final validation loss, or the validation metric if there is one."""
+
+    name: str
+    higher_is_better: bool
+    values: tuple[float, ...]
+
+    @property
+    def mean(self) -> float:
+        finite = [v for v in self.values if v == v and abs(v) != float("inf")]
+        if len(finite) < len(self.values) or not finite:
+            return float("-inf") if self.higher_is_better else float("inf")
+        return sum(finite) / len(finite)
+
+    @property
+    def spread(self) -> float:
+        finite = [v for v in self.values if v == v and abs(v) != float("inf")]
+        if len(finite) < 2:
+            return 0.0
+        mean = sum(finite) / len(finite)
+        return (sum((v - mean) ** 2 for v in finite) / (len(finite) - 1)) ** 0.5
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One cure tried on a temporary copy under several seeds, and the verdict."""
+
+    code: str
+    finding: str
+    transform: str
+    params: dict[str, Any]
+    verdict: str  # accepted | rejected | failed | declined
+    reason: str
+    before: Measure
+    after: Measure | None = None
+    evidence_before: dict[str, Any] = field(default_factory=dict)
+    evidence_after: dict[str, Any] | None = None  # None: the finding is gone
+    seeds: tuple[int, ...] = ()
+    wall_time: float = 0.0
+    edits: tuple[str, ...] = ()
+    round: int = 1
+
+
+@dataclass(frozen=True)
 class Report:
     """Everything a report shows; every output format renders this one value."""
 
@@ -136,3 +180,4 @@ class Report:
     prescriptions: tuple[Prescription, ...] = ()
     diff: str = ""
     notes: tuple[str, ...] = ()  # e.g. what could not be judged from a history alone
+    trials: tuple[Trial, ...] = ()  # fix --verify: every cure tried, accepted or rejected

@@ -81,6 +81,7 @@ class FitArgs:
     steps_per_epoch: int | None = None
     callbacks: list[str] = field(default_factory=list)
     data_kind: str = "array"
+    early_stopping: dict[str, Any] | None = None  # monitor, patience, restore_best_weights
 
 
 @dataclass

@@ -56,3 +56,22 @@ def r(value: float | None, digits: int = 4) -> float | None:
     if value is None or not math.isfinite(value):
         return value
     return float(f"{value:.{digits}g}")
+
+
+def keeps_best_weights(fit: FitRecord) -> bool:
+    """EarlyStopping with restore_best_weights on val_loss: the model kept is the best epoch's."""
+    early = fit.fit_args.early_stopping or {}
+    return bool(early.get("restore_best_weights")) and early.get("monitor") == "val_loss"
+
+
+def kept_value(fit: FitRecord, key: str, higher_is_better: bool) -> float | None:
+    """The metric of the model the fit leaves behind: the last epoch's, or the best one's when
+    EarlyStopping restores the best weights."""
+    series = [e.get(key) for e in fit.epochs if e.get(key) is not None]
+    if not series:
+        return None
+    if keeps_best_weights(fit) and key.startswith("val_"):
+        clean = finite(series)
+        if clean:
+            return max(clean) if higher_is_better else min(clean)
+    return series[-1]

@@ -138,6 +138,7 @@ class ProbeSession:
             steps_per_epoch=arguments.get("steps_per_epoch"),
             callbacks=[type(c).__name__ for c in callbacks] if isinstance(callbacks, (list, tuple)) else [],
             data_kind=data_kind,
+            early_stopping=_early_stopping(callbacks),
         )
         fit_record = rec.FitRecord(
             index=len(self.record.fits),
@@ -168,6 +169,18 @@ class ProbeSession:
             location = info.compile_location if from_string else self.locations.get(id(optimizer))
             info.optimizer = describe.describe_optimizer(optimizer, from_string, location)
         fit_record.model = info
+
+
+def _early_stopping(callbacks: Any) -> dict[str, Any] | None:
+    """What an EarlyStopping among the user's callbacks keeps: it decides which weights survive."""
+    for callback in callbacks if isinstance(callbacks, (list, tuple)) else []:
+        if type(callback).__name__ == "EarlyStopping":
+            return {
+                "monitor": str(getattr(callback, "monitor", "")),
+                "patience": int(getattr(callback, "patience", 0) or 0),
+                "restore_best_weights": bool(getattr(callback, "restore_best_weights", False)),
+            }
+    return None
 
 
 def _wrap_init(cls: type, locations: dict[int, rec.Location], files: UserFiles) -> None:

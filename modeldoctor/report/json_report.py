@@ -12,7 +12,7 @@ import math
 from typing import Any
 
 from modeldoctor import __version__
-from modeldoctor.ftypes import Finding, Prescription, Report
+from modeldoctor.ftypes import Finding, Measure, Prescription, Report, Trial
 from modeldoctor.positions import to_output
 from modeldoctor.record import RunRecord
 
@@ -81,6 +81,32 @@ def prescription_json(p: Prescription) -> dict[str, Any]:
     }
 
 
+def measure_json(m: Measure | None) -> dict[str, Any] | None:
+    if m is None:
+        return None
+    return {"name": m.name, "higher_is_better": m.higher_is_better, "values": _clean(list(m.values)),
+            "mean": _clean(m.mean), "spread": _clean(m.spread)}
+
+
+def trial_json(t: Trial) -> dict[str, Any]:
+    return {
+        "round": t.round,
+        "code": t.code,
+        "finding": t.finding,
+        "transform": t.transform,
+        "params": _clean(t.params),
+        "verdict": t.verdict,
+        "reason": t.reason,
+        "before": measure_json(t.before),
+        "after": measure_json(t.after),
+        "evidence_before": _clean(t.evidence_before),
+        "evidence_after": _clean(t.evidence_after),
+        "seeds": list(t.seeds),
+        "wall_time": round(t.wall_time, 3),
+        "edits": list(t.edits),
+    }
+
+
 def render_json(report: Report) -> str:
     document = {
         "version": REPORT_VERSION,
@@ -90,5 +116,7 @@ def render_json(report: Report) -> str:
         "findings": [finding_json(f) for f in report.findings],
         "prescriptions": [prescription_json(p) for p in report.prescriptions],
         "notes": list(report.notes),
+        "diff": report.diff,
+        "trials": [trial_json(t) for t in report.trials],
     }
     return json.dumps(document, indent=2, allow_nan=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from modeldoctor.diagnose.registry import detector, found
-from modeldoctor.diagnose.series import accuracy_key, curve, finite, r
+from modeldoctor.diagnose.series import accuracy_key, curve, finite, keeps_best_weights, r
 from modeldoctor.diagnose.thresholds import Thresholds
 from modeldoctor.ftypes import Family, Finding
 from modeldoctor.record import FitRecord
@@ -21,7 +21,7 @@ def _pairs(fit: FitRecord, key: str) -> tuple[list[float], list[float]] | None:
 @detector("overfitting", Family.GENERALIZATION, needs="curves")
 def overfitting(fit: FitRecord, t: Thresholds) -> Finding | None:
     pairs = _pairs(fit, "loss")
-    if pairs is None:
+    if pairs is None or keeps_best_weights(fit):
         return None
     train, val = pairs
     best = min(range(len(val)), key=val.__getitem__)

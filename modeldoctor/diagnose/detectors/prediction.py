@@ -6,7 +6,7 @@ import statistics
 from collections.abc import Sequence
 
 from modeldoctor.diagnose.registry import detector, found
-from modeldoctor.diagnose.series import accuracy_key, r
+from modeldoctor.diagnose.series import accuracy_key, kept_value, r
 from modeldoctor.diagnose.thresholds import Thresholds
 from modeldoctor.ftypes import Family, Finding
 from modeldoctor.record import RunRecord
@@ -17,7 +17,7 @@ def high_variance(runs: Sequence[RunRecord], t: Thresholds) -> Finding | None:
     fits = [run.fits[-1] for run in runs if run.fits and run.fits[-1].epochs]
     if len(fits) < 2:
         return None
-    losses = [fit.epochs[-1].get("val_loss") for fit in fits]
+    losses = [kept_value(fit, "val_loss", False) for fit in fits]
     if any(v is None for v in losses):
         return None
     mean, spread = statistics.mean(losses), statistics.stdev(losses)  # type: ignore[arg-type]
@@ -27,7 +27,7 @@ def high_variance(runs: Sequence[RunRecord], t: Thresholds) -> Finding | None:
     noisy = cv > t.variance_loss_cv
     key = accuracy_key(fits[0])
     if key:
-        values = [fit.epochs[-1].get(f"val_{key}") for fit in fits]
+        values = [kept_value(fit, f"val_{key}", True) for fit in fits]
         if all(v is not None for v in values):
             std = statistics.stdev(values)  # type: ignore[arg-type]
             evidence.update({f"final_val_{key}": [r(v) for v in values], f"val_{key}_std": r(std),

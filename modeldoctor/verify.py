@@ -1,0 +1,199 @@
+"""Treat and confirm: try each cure on a copy under several seeds, keep only the ones that work.
+
+The method this project follows is iterative: diagnose, treat one thing,
+check, repeat. A cure is accepted when its finding is gone (or clearly
+weaker) and the target metric is not worse beyond the seed-to-seed noise;
+otherwise the rule's next cure is tried.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from modeldoctor.diagnose import diagnose_runs
+from modeldoctor.diagnose.series import accuracy_key, kept_value
+from modeldoctor.diagnose.thresholds import Thresholds
+from modeldoctor.ftypes import Finding, Measure, Prescription, Trial
+from modeldoctor.prescribe import allowed, prescribe
+from modeldoctor.record import RunRecord
+from modeldoctor.rules import Catalog
+from modeldoctor.runner import RunOptions
+from modeldoctor.treatment import TreatmentError, treat
+from modeldoctor.trials import TrialJob, TrialRunner
+
+# The evidence number that says how bad a finding is, and whether higher is worse.
+SEVERITY_KEY: dict[str, tuple[str, bool]] = {
+    "exploding-gradients": ("grad_to_weight_median", True),
+    "vanishing-gradients": ("norm_ratio_median", False),
+    "learning-rate-too-high": ("update_ratio_median", True),
+    "learning-rate-too-low": ("update_ratio_median", False),
+    "unscaled-inputs": ("max_feature_rms", True),
+    "stalled-loss": ("improvement", False),
+    "slow-convergence": ("remaining", True),
+    "oscillating-loss": ("rise_share", True),
+    "overfitting": ("val_rise", True),
+    "generalization-gap": ("final_gap", True),
+    "high-variance": ("val_loss_std", True),
+}
+CLEARLY = 2.0  # "clearly weaker": at least halfway less bad
+
+
+@dataclass(frozen=True)
+class Verification:
+    source: str
+    trials: tuple[Trial, ...]
+    accepted: tuple[Prescription, ...]
+    records: tuple[RunRecord, ...]
+    findings: tuple[Finding, ...]
+
+
+def target_measure(records: Sequence[RunRecord]) -> Measure:
+    """Validation metric if there is one, else validation loss, else training loss; the kept model's value."""
+    fits = [r.fits[-1] if r.fits else None for r in records]
+    sample = next((f for f in fits if f is not None and f.epochs), None)
+    key = accuracy_key(sample) if sample else None
+    name, higher = (f"val_{key}", True) if key else ("val_loss", False)
+    if sample is not None and name not in sample.epochs[-1]:
+        name = "loss"
+    values = [kept_value(fit, name, higher) if fit is not None else None for fit in fits]
+    return Measure(name=name, higher_is_better=higher,
+                   values=tuple(math.nan if v is None else v for v in values))
+
+
+def not_worse(before: Measure, after: Measure) -> bool:
+    noise = max(before.spread, after.spread, 1e-9)
+    if before.higher_is_better:
+        return after.mean >= before.mean - noise
+    return after.mean <= before.mean + noise
+
+
+def weaker(name: str, before: dict[str, Any], after: dict[str, Any]) -> bool:
+    key, higher_is_worse = SEVERITY_KEY.get(name, (None, True))
+    if key is None or not isinstance(before.get(key), (int, float)) or not isinstance(after.get(key), (int, float)):
+        return False
+    b, a = abs(before[key]), abs(after[key])
+    return a * CLEARLY <= b if higher_is_worse else a >= b * CLEARLY
+
+
+def judge(finding: Finding, before: Measure, after_records: Sequence[RunRecord], after_findings: Sequence[Finding],
+          ) -> tuple[str, str, Measure, dict[str, Any] | None]:
+    after = target_measure(after_records)
+    same = next((f for f in after_findings if f.name == finding.name), None)
+    evidence = same.evidence if same else None
+    if same is not None and not weaker(finding.name, finding.evidence, same.evidence):
+        return "rejected", f"{finding.name} is still there and not clearly weaker", after, evidence
+    if not not_worse(before, after):
+        return ("rejected", f"{after.name} got worse: {before.mean:.4g} ± {before.spread:.2g} → "
+                f"{after.mean:.4g} ± {after.spread:.2g}", after, evidence)
+    gone = "gone" if same is None else "clearly weaker"
+    return "accepted", f"{finding.name} {gone}; {after.name} {before.mean:.4g} → {after.mean:.4g}", after, evidence
+
+
+@dataclass
+class Verifier:
+    script: Path
+    args: tuple[str, ...]
+    options: RunOptions
+    seeds: int
+    catalog: Catalog
+    thresholds: Thresholds
+    transforms: Mapping[str, Any]
+    runner: TrialRunner
+    unsafe: bool
+    budget: float | None = None
+    on_event: Callable[[str], None] = lambda message: None
+
+    def runs(self, source: str) -> tuple[list[RunRecord], list[str], float]:
+        """Run `source` as a copy beside the script (so relative paths work) under each seed."""
+        started = time.perf_counter()
+        with tempfile.NamedTemporaryFile("w", suffix=".py", prefix=f".modeldoctor-trial-{self.script.stem}-",
+                                         dir=self.script.parent, delete=False, encoding="utf-8") as copy:
+            copy.write(source)
+        try:
+            jobs = [TrialJob(Path(copy.name), self.args, dataclasses.replace(self.options, seed=seed))
+                    for seed in range(self.seeds)]
+            outcomes = self.runner.run(jobs)
+        finally:
+            Path(copy.name).unlink(missing_ok=True)
+        records, failures = [], []
+        for seed, outcome in enumerate(outcomes):
+            record = outcome.record
+            if outcome.timed_out or record is None or not record.fits:
+                failures.append(f"seed {seed}: " + ("timed out" if outcome.timed_out else "did not finish a fit"))
+            else:
+                records.append(record)
+        return records, failures, time.perf_counter() - started
+
+    def over_budget(self, started: float) -> bool:
+        return self.budget is not None and time.perf_counter() - started > self.budget
+
+    def verify(self, source: str) -> Verification:
+        started = time.perf_counter()
+        records, failures, _ = self.runs(source)
+        if failures or not records:
+            raise TreatmentError("the untreated script could not be run under every seed: " + "; ".join(failures))
+        findings = diagnose_runs(records, self.thresholds, self.catalog)
+        trials: list[Trial] = []
+        accepted: list[Prescription] = []
+        untreatable: set[str] = set()
+        round_ = 0
+        while not self.over_budget(started):
+            round_ += 1
+            candidates = [f for f in findings if f.primary and f.name not in untreatable]
+            if not candidates:
+                break
+            finding = candidates[0]
+            result = self.treat_one(source, finding, records, round_, started)
+            trials.extend(result[0])
+            if result[1] is None:
+                untreatable.add(finding.name)
+                continue
+            prescription, source, records = result[1], result[2], result[3]
+            accepted.append(prescription)
+            findings = diagnose_runs(records, self.thresholds, self.catalog)
+        return Verification(source, tuple(trials), tuple(accepted), tuple(records), tuple(findings))
+
+    def treat_one(self, source: str, finding: Finding, records: list[RunRecord], round_: int, started: float,
+                  ) -> tuple[list[Trial], Prescription | None, str, list[RunRecord]]:
+        """Try the finding's cures in the rule's order; the first that works is kept."""
+        rule = self.catalog.by_code(finding.code)
+        before = target_measure(records)
+        trials: list[Trial] = []
+        for index, cure in enumerate(rule.cures if rule else ()):
+            if not allowed(cure, self.unsafe) or self.over_budget(started):
+                continue
+            (prescription,) = prescribe([finding], self.catalog, records, self.transforms, self.unsafe,
+                                        {finding.name: index})
+            base = dict(code=finding.code, finding=finding.name, transform=cure.transform or "",
+                        params=prescription.params, before=before, evidence_before=finding.evidence,
+                        seeds=tuple(range(self.seeds)), round=round_)
+            try:
+                treated = treat(source, [prescription], self.transforms)
+            except TreatmentError as error:
+                trials.append(Trial(**base, verdict="declined", reason=str(error)))
+                continue
+            applied = treated.prescriptions[0]
+            if not applied.applied:
+                trials.append(Trial(**base, verdict="declined", reason=applied.declined or "nothing to change"))
+                continue
+            self.on_event(f"trying {cure.transform} for {finding.name} ({self.seeds} seeds)")
+            after_records, failures, wall = self.runs(treated.source)
+            if failures:
+                trials.append(Trial(**base, verdict="failed", reason="; ".join(failures), wall_time=wall,
+                                    edits=applied.edits))
+                continue
+            after_findings = diagnose_runs(after_records, self.thresholds, self.catalog)
+            verdict, reason, after, evidence = judge(finding, before, after_records, after_findings)
+            trials.append(Trial(**base, verdict=verdict, reason=reason, after=after, evidence_after=evidence,
+                                wall_time=wall, edits=applied.edits))
+            self.on_event(f"{verdict}: {reason}")
+            if verdict == "accepted":
+                return trials, applied, treated.source, after_records
+        return trials, None, source, records

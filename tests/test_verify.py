@@ -1,0 +1,94 @@
+"""fix --verify: cures are tried on copies under several seeds; only those that work are kept."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+from conftest import FIXTURES, cli
+
+FAST = ("--seeds", "2", "--jobs", "2", "--quiet", "--format", "json", "--unsafe-fixes")
+
+
+def _copy(tmp_path, relative):
+    target = tmp_path / relative.split("/")[-1]
+    shutil.copy(FIXTURES / relative, target)
+    return target
+
+
+def test_overfitting_cure_is_confirmed_and_applied(tmp_path):
+    script = _copy(tmp_path, "generalization/overfitting_breast_cancer.py")
+    original = script.read_text()
+    result = cli("fix", str(script), "--verify", "--apply", *FAST, "--budget", "240")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    first = report["trials"][0]
+    assert (first["finding"], first["transform"], first["verdict"]) == ("overfitting", "early_stopping", "accepted")
+    assert first["evidence_after"] is None, "the finding is gone"
+    assert first["after"]["mean"] >= first["before"]["mean"] - max(first["before"]["spread"], first["after"]["spread"])
+    patched = script.read_text()
+    assert patched != original and "EarlyStopping(" in patched and "restore_best_weights=True" in patched
+    assert "overfitting" not in [f["name"] for f in report["findings"]]
+
+
+def test_learning_rate_cure_is_confirmed(tmp_path):
+    script = _copy(tmp_path, "learning/learning_rate_too_high_sgd.py")
+    result = cli("fix", str(script), "--verify", *FAST, "--epochs", "6", "--budget", "240")
+    assert result.returncode == 1, result.stderr
+    report = json.loads(result.stdout)
+    trial = report["trials"][0]
+    assert (trial["finding"], trial["transform"], trial["verdict"]) == ("learning-rate-too-high",
+                                                                       "set_learning_rate", "accepted")
+    assert "learning_rate=" in report["diff"] and script.read_text() == (FIXTURES / "learning" /
+                                                                         "learning_rate_too_high_sgd.py").read_text()
+
+
+USELESS_FIRST = """\
+code = "MD201"
+name = "overfitting"
+family = "generalization"
+severity = "warning"
+summary = "Validation loss turns up while the training loss keeps falling."
+
+[explanation]
+what = "w"
+why = "y"
+example = "e"
+fix_safety = "f"
+references = []
+
+[[cures]]
+transform = "add_callback"
+applicability = "safe"
+params = { callback = "TerminateOnNaN" }
+rationale = "Does nothing for overfitting: here to be rejected."
+
+[[cures]]
+transform = "early_stopping"
+applicability = "unsafe"
+params = { patience = 5 }
+rationale = "Stop at the turning point and keep the best weights."
+"""
+
+
+def test_a_cure_that_does_not_help_is_rejected_and_the_next_one_tried(tmp_path):
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "MD201-overfitting.toml").write_text(USELESS_FIRST)
+    script = _copy(tmp_path, "generalization/overfitting_breast_cancer.py")
+    result = cli("fix", str(script), "--verify", *FAST, "--rules", str(rules), "--budget", "240")
+    report = json.loads(result.stdout)
+    trials = [(t["transform"], t["verdict"]) for t in report["trials"] if t["finding"] == "overfitting"]
+    assert trials[:2] == [("add_callback", "rejected"), ("early_stopping", "accepted")]
+    rejected = report["trials"][0]
+    assert "still there" in rejected["reason"] and rejected["after"]["values"], "a rejected cure shows its numbers"
+    assert "TerminateOnNaN" not in report["diff"] and "EarlyStopping" in report["diff"]
+
+
+def test_healthy_script_gets_no_change(tmp_path):
+    script = _copy(tmp_path, "healthy/functional_wine.py")
+    result = cli("fix", str(script), "--verify", "--apply", *FAST)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["trials"] == [] and report["findings"] == [] and report["diff"] == ""
+    assert script.read_text() == (FIXTURES / "healthy" / "functional_wine.py").read_text()
