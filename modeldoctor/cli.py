@@ -104,7 +104,7 @@ def emit(report: Any, opts: dict[str, Any]) -> None:
     from modeldoctor.report import format_for_path, render
 
     fmt = opts.get("format") or "text"
-    color = fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    color = fmt == "text" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     click.echo(render(report, fmt, color=color))
     for output in opts.get("output") or ():
         path = Path(output)

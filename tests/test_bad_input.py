@@ -60,3 +60,12 @@ def test_help_documents_exit_codes():
     result = cli("check", "--help")
     assert result.returncode == 0
     assert "Exit codes:" in result.stdout and "could not diagnose" in result.stdout
+
+
+def test_script_without_any_fit_is_checked_statically(tmp_path):
+    script = tmp_path / "model_only.py"
+    script.write_text('import keras\nmodel = keras.Sequential([keras.layers.Dense(3, activation="softmax")])\n'
+                      'model.compile(optimizer="adam", loss="binary_crossentropy")\n')
+    result = cli("check", str(script), "--format", "json")
+    assert "checking its source only" in result.stderr
+    assert result.returncode == 1 and '"MD112"' in result.stdout

@@ -1,0 +1,278 @@
+"""What every report format shows, computed once: order, places, cures, counts, numbers.
+
+The renderers (text, HTML, Markdown, SARIF, GitHub) only lay these values
+out, so they agree on which finding comes first, which cure is prescribed
+and how a number is written.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from modeldoctor.ftypes import Family, Finding, Measure, Prescription, Report, Severity
+from modeldoctor.record import FitRecord, Location
+
+SourceLines = Callable[[str], list[str]]
+
+FAMILY_TITLES = {
+    Family.LEARNING: "Learning",
+    Family.GENERALIZATION: "Generalization",
+    Family.PREDICTION: "Prediction",
+}
+FAMILY_BLURBS = {
+    Family.LEARNING: "the model cannot fit the training data, or fits it slowly",
+    Family.GENERALIZATION: "it fits the training data but not held-out data",
+    Family.PREDICTION: "the final model varies a lot from run to run",
+}
+SEVERITY_ORDER = (Severity.ERROR, Severity.WARNING, Severity.INFO)
+
+
+# -- places -----------------------------------------------------------------
+
+
+def display_path(path: str, base: Path | None = None) -> str:
+    """A path as people and CI tools want it: relative to the working folder when inside it."""
+    if not os.path.isabs(path):
+        return path.replace(os.sep, "/")
+    root = str(base or Path.cwd())
+    if path.startswith(root.rstrip(os.sep) + os.sep):
+        return os.path.relpath(path, root).replace(os.sep, "/")
+    return path
+
+
+def fit_of(report: Report, finding: Finding) -> FitRecord | None:
+    for run in report.runs:
+        if 0 <= finding.fit < len(run.fits):
+            return run.fits[finding.fit]
+    return None
+
+
+def where(report: Report, finding: Finding) -> Location | None:
+    """The finding's own place, else its fit call's (e.g. a curve finding), else nothing."""
+    if finding.location is not None:
+        return finding.location
+    fit = fit_of(report, finding)
+    return fit.location if fit is not None else None
+
+
+def place(location: Location | None) -> str:
+    """`path:line:col`, 1-based, for people."""
+    if location is None:
+        return ""
+    return f"{display_path(location.path)}:{location.line}:{location.column + 1}"
+
+
+class Sources:
+    """Lines of the user's files, read once; a file that cannot be read has no lines."""
+
+    def __init__(self, source_lines: SourceLines | None = None) -> None:
+        self._read = source_lines or _read_lines
+        self._cache: dict[str, list[str]] = {}
+
+    def line(self, location: Location | None) -> str | None:
+        if location is None:
+            return None
+        if location.path not in self._cache:
+            try:
+                self._cache[location.path] = list(self._read(location.path))
+            except (OSError, UnicodeDecodeError):
+                self._cache[location.path] = []
+        lines = self._cache[location.path]
+        if not 1 <= location.line <= len(lines):
+            return None
+        return lines[location.line - 1].rstrip().expandtabs(4)
+
+
+def _read_lines(path: str) -> list[str]:
+    return Path(path).read_text(encoding="utf-8").splitlines()
+
+
+# -- order and words ----------------------------------------------------------
+
+
+def grouped(findings: Sequence[Finding]) -> list[tuple[Family, list[Finding]]]:
+    """Findings by family: the family of the first (most primary) finding first, primaries first inside."""
+    groups: dict[Family, list[Finding]] = {}
+    for finding in findings:
+        groups.setdefault(finding.family, []).append(finding)
+    return [(family, sorted(items, key=lambda f: not f.primary)) for family, items in groups.items()]
+
+
+def rule_label(report: Report, name: str) -> str:
+    """`MD102 exploding-gradients` for a finding name, or the bare name when no rule is known."""
+    for rule in report.rules.values():
+        if rule.name == name:
+            return f"{rule.code} {rule.name}"
+    return name
+
+
+def title(finding: Finding) -> str:
+    return f"{finding.code} {finding.name}".strip()
+
+
+def plural(count: int, word: str) -> str:
+    if word == "info":
+        return f"{count} info"
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def severity_counts(findings: Sequence[Finding]) -> list[tuple[Severity, int]]:
+    return [(s, n) for s in SEVERITY_ORDER if (n := sum(1 for f in findings if f.severity is s))]
+
+
+def summary_line(report: Report) -> str:
+    """`3 findings (1 error, 2 warnings) in train.py`, or a clear healthy line."""
+    script = display_path(report.script)
+    if not report.findings:
+        return f"no findings in {script}: training looks healthy"
+    counts = ", ".join(plural(n, s.value) for s, n in severity_counts(report.findings))
+    return f"{plural(len(report.findings), 'finding')} ({counts}) in {script}"
+
+
+def run_notes(report: Report) -> list[str]:
+    """The report's own notes, then any run that did not end normally."""
+    notes = list(report.notes)
+    for i, run in enumerate(report.runs):
+        if run.exit.status != "ok":
+            what = run.exit.exception_type or run.exit.status
+            message = f": {run.exit.message}" if run.exit.message else ""
+            notes.append(f"run {i + 1} ended with {what}{message}")
+    return notes
+
+
+# -- cures --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CureView:
+    rationale: str
+    transform: str | None
+    call: str  # e.g. gradient_clipping(clipnorm=1.0)
+    applicability: str
+    status: str  # applied | declined | prescribed | suggested
+    declined: str | None = None
+    edits: tuple[str, ...] = ()
+
+
+def prescription_for(report: Report, finding: Finding) -> Prescription | None:
+    for p in report.prescriptions:
+        if p.finding == finding:
+            return p
+    key = (finding.name, finding.fit, finding.layer)
+    return next((p for p in report.prescriptions if (p.finding.name, p.finding.fit, p.finding.layer) == key), None)
+
+
+def cure_for(report: Report, finding: Finding) -> CureView | None:
+    """The matching prescription, else the rule's first cure as a suggestion."""
+    p = prescription_for(report, finding)
+    if p is not None:
+        status = "applied" if p.applied else "declined" if p.declined else "prescribed"
+        params = p.params or p.cure.params
+        return CureView(p.cure.rationale, p.cure.transform, call(p.cure.transform, params),
+                        p.cure.applicability.value, status, p.declined, tuple(p.edits))
+    rule = report.rules.get(finding.code)
+    if rule is None or not rule.cures:
+        return None
+    cure = rule.cures[0]
+    return CureView(cure.rationale, cure.transform, call(cure.transform, cure.params),
+                    cure.applicability.value, "suggested")
+
+
+def call(transform: str | None, params: dict[str, Any]) -> str:
+    if transform is None:
+        return "advice only"
+    args = ", ".join(f"{k}={v!r}" for k, v in params.items())
+    return f"{transform}({args})"
+
+
+# -- numbers ------------------------------------------------------------------
+
+
+def fmt_number(value: float | int | None) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int):
+        return str(value)
+    if math.isnan(value):
+        return "nan"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return f"{value:.4g}"
+
+
+def fmt_value(value: Any) -> str:
+    if value is None or isinstance(value, (int, float)):
+        return fmt_number(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(fmt_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {fmt_value(v)}" for k, v in value.items()) + "}"
+    return str(value)
+
+
+def evidence_items(finding: Finding) -> list[tuple[str, str]]:
+    return [(str(k), fmt_value(v)) for k, v in finding.evidence.items()]
+
+
+def confidence(finding: Finding) -> str:
+    return f"{finding.confidence:.0%}"
+
+
+def diff_lines(diff: str) -> list[tuple[str, str]]:
+    """Each line of a unified diff with its kind: add, del, hunk, file or context."""
+    kinds = []
+    for line in diff.splitlines():
+        if line.startswith(("+++", "---")):
+            kind = "file"
+        elif line.startswith("@@"):
+            kind = "hunk"
+        elif line.startswith("+"):
+            kind = "add"
+        elif line.startswith("-"):
+            kind = "del"
+        else:
+            kind = "context"
+        kinds.append((kind, line))
+    return kinds
+
+
+def diff_stat(diff: str) -> tuple[int, int]:
+    kinds = [kind for kind, _ in diff_lines(diff)]
+    return kinds.count("add"), kinds.count("del")
+
+
+
+# -- cures tried (fix --verify) ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrialView:
+    round: int
+    title: str
+    call: str
+    verdict: str  # accepted | rejected | failed | declined
+    before: str
+    after: str
+    reason: str
+    seeds: int
+    wall_time: str
+
+
+def measure_text(measure: Measure | None) -> str:
+    if measure is None:
+        return "-"
+    spread = f"{measure.spread:.2g}" if math.isfinite(measure.spread) else fmt_number(measure.spread)
+    return f"{measure.name} {fmt_number(measure.mean)} ± {spread}"
+
+
+def trial_views(report: Report) -> list[TrialView]:
+    return [TrialView(t.round, f"{t.code} {t.finding}".strip(), call(t.transform or None, t.params), t.verdict,
+                      measure_text(t.before), measure_text(t.after), t.reason, len(t.seeds), f"{t.wall_time:.0f} s")
+            for t in report.trials]
