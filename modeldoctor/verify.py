@@ -36,7 +36,7 @@ SEVERITY_KEY: dict[str, tuple[str, bool]] = {
     "learning-rate-too-low": ("update_ratio_median", False),
     "unscaled-inputs": ("max_feature_rms", True),
     "stalled-loss": ("improvement", False),
-    "slow-convergence": ("remaining", True),
+    "slow-convergence": ("progress", False),
     "oscillating-loss": ("rise_share", True),
     "overfitting": ("val_rise", True),
     "generalization-gap": ("final_gap", True),

@@ -85,6 +85,7 @@ def slow_convergence(fit: FitRecord, t: Thresholds) -> Finding | None:
     if late < t.slow_late_share:
         return None
     evidence = {"start_loss": r(start), "final_loss": r(losses[-1]), "remaining": r(losses[-1] / start),
+                "progress": r(1 - losses[-1] / start),
                 "late_share_of_drop": r(late), "epochs": len(losses)}
     message = (f"the training loss is falling too slowly: after {len(losses)} epochs it is still "
                f"{losses[-1] / start:.0%} of its start, and still falling steadily")

@@ -20,11 +20,17 @@ def _loss_key(name: str) -> str:
     return name.lower().replace("_", "")
 
 
+SCALING_LAYERS = {"Normalization", "Rescaling", "BatchNormalization", "LayerNormalization", "Discretization"}
+
+
 @detector("unscaled-inputs", Family.LEARNING)
 def unscaled_inputs(fit: FitRecord, t: Thresholds) -> Finding | None:
     stats = fit.inputs
     if stats is None or not stats.feature_std:
         return None
+    first = fit.model.layers[0] if fit.model.layers else None
+    if first is not None and first.class_name in SCALING_LAYERS:
+        return None  # the model scales its own inputs
     rms = [math.sqrt(m * m + s * s) for m, s in zip(stats.feature_mean, stats.feature_std)
            if math.isfinite(m) and math.isfinite(s)]
     varying = [v for v, s in zip(rms, stats.feature_std) if s > 0]
