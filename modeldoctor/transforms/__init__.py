@@ -11,7 +11,7 @@ import pkgutil
 
 from modeldoctor.transforms.base import TransformSpec
 
-_SKIP = {"base", "keras_names", "calls"}
+_SKIP = {"base", "keras_names", "calls", "insertion", "layer_args"}
 
 
 def available() -> dict[str, TransformSpec]:

@@ -14,7 +14,8 @@ from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
 from libcst.helpers import get_full_name_for_node
 
-SUBMODULES = ("layers", "optimizers", "callbacks", "regularizers", "constraints", "initializers", "losses")
+SUBMODULES = ("layers", "optimizers", "callbacks", "regularizers", "constraints", "initializers", "losses", "models",
+              "activations", "metrics")
 KERAS_MODULES = ("keras", "tensorflow.keras", "tf_keras")
 
 
