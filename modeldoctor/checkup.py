@@ -13,7 +13,8 @@ from typing import Any
 from modeldoctor.diagnose import detectors_for, diagnose_run, diagnose_runs
 from modeldoctor.diagnose.history import history_record
 from modeldoctor.diagnose.thresholds import Thresholds
-from modeldoctor.ftypes import Finding, Report
+from modeldoctor.ftypes import Report
+from modeldoctor.report.build import report_for
 from modeldoctor.record import RunRecord
 from modeldoctor.rules import Catalog
 from modeldoctor.runner import RunOptions, run_probe
@@ -38,12 +39,6 @@ def run_records(
             keep(index, outcome.record)
         records.append(usable_record(outcome, script, options.timeout))
     return records
-
-
-def report_for(script: str, records: Sequence[RunRecord], findings: Sequence[Finding], catalog: Catalog,
-               notes: Sequence[str] = ()) -> Report:
-    rules = {f.code: rule for f in findings if (rule := catalog.by_code(f.code)) is not None}
-    return Report(script=script, runs=tuple(records), findings=tuple(findings), rules=rules, notes=tuple(notes))
 
 
 def diagnose_records(script: str, records: Sequence[RunRecord], thresholds: Thresholds, catalog: Catalog) -> Report:

@@ -276,7 +276,7 @@ def finish(report: Any, opts: dict[str, Any]) -> int:
 
 
 def check_static(paths: list[Any], opts: dict[str, Any], catalog: Any, static_thresholds: dict[str, Any]) -> int:
-    from modeldoctor.checkup import report_for
+    from modeldoctor.report.build import report_for
     from modeldoctor.static import check_paths
     from modeldoctor.suppress import apply_suppressions, read_text
 
@@ -414,7 +414,7 @@ def verify_cures(script: Path, script_args: tuple[str, ...], source: str, opts: 
     import dataclasses
     import difflib
 
-    from modeldoctor.checkup import report_for
+    from modeldoctor.report.build import report_for
     from modeldoctor.runner import RunOptions
     from modeldoctor.transforms import available
     from modeldoctor.trials import LocalPool, default_jobs
@@ -477,7 +477,7 @@ def prescribe_and_treat(script: Path, source: str, records: list[Any], findings:
                         opts: dict[str, Any]) -> tuple[Any, Any]:
     import dataclasses
 
-    from modeldoctor.checkup import report_for
+    from modeldoctor.report.build import report_for
     from modeldoctor.prescribe import prescribe
     from modeldoctor.transforms import available
     from modeldoctor.treatment import treat
