@@ -15,6 +15,7 @@ import pytest
 
 from conftest import FIXTURES, cli
 from modeldoctor.verify import weaker
+from test_diagnosis_fixtures import assert_diagnosis
 
 LABELS = tomllib.loads((FIXTURES / "labels.toml").read_text())["problems"]
 SINGLE_RUN = sorted(k for k, v in LABELS.items() if "cure" in v)
@@ -31,7 +32,8 @@ def test_fix_apply_then_check_again(tmp_path, relative):
     shutil.copy(FIXTURES / relative, script)
     record = tmp_path / "run.json"
     before = cli("check", "--quiet", "--format", "json", "--record", str(record), str(script))
-    assert label["primary"] in _findings(before), before.stderr
+    assert before.returncode == 1, before.stderr
+    assert_diagnosis(json.loads(before.stdout)["findings"], label, script.name)
     fixed = cli("fix", str(script), "--record", str(record), "--unsafe-fixes", "--apply")
     assert fixed.returncode == 0, fixed.stderr
     patched = script.read_text()
