@@ -52,9 +52,9 @@ class FindingView:
 
 def _finding_view(report: Report, finding: Finding, sources: view.Sources) -> FindingView:
     location = view.where(report, finding)
-    facts = [f"fit {finding.fit + 1}", f"confidence {view.confidence(finding)}"]
+    facts = [*view.fit_facts(report, finding), f"confidence {view.confidence(finding)}"]
     if finding.epoch is not None:
-        facts.insert(1, f"from epoch {finding.epoch + 1}")
+        facts.insert(len(facts) - 1, f"from epoch {finding.epoch + 1}")
     if finding.layer:
         facts.insert(0, f"layer {finding.layer}")
     rule = report.rules.get(finding.code)

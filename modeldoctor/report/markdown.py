@@ -56,9 +56,9 @@ def _table(report: Report) -> list[str]:
 def _details(report: Report, finding: Finding, sources: view.Sources) -> list[str]:
     summary = html.escape(f"{view.title(finding)}: evidence and cure")
     lines = [f"<details><summary>{summary}</summary>", ""]
-    facts = [f"fit {finding.fit + 1}", f"confidence {view.confidence(finding)}"]
+    facts = [*view.fit_facts(report, finding), f"confidence {view.confidence(finding)}"]
     if finding.epoch is not None:
-        facts.insert(1, f"from epoch {finding.epoch + 1}")
+        facts.insert(len(facts) - 1, f"from epoch {finding.epoch + 1}")
     if finding.layer:
         facts.insert(0, f"layer {finding.layer}")
     lines += [text(" · ".join(facts)), ""]

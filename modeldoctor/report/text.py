@@ -106,7 +106,7 @@ def _finding_lines(report: Report, finding: Finding, sources: view.Sources) -> l
     location = view.where(report, finding)
     if location is not None:
         head.append(f"  {view.place(location)}", style="underline")
-    facts = [f"fit {finding.fit + 1}"]
+    facts = view.fit_facts(report, finding)
     if finding.layer:
         facts.insert(0, f"layer {finding.layer}")
     if finding.epoch is not None:

@@ -276,3 +276,8 @@ def trial_views(report: Report) -> list[TrialView]:
     return [TrialView(t.round, f"{t.code} {t.finding}".strip(), call(t.transform or None, t.params), t.verdict,
                       measure_text(t.before), measure_text(t.after), t.reason, len(t.seeds), f"{t.wall_time:.0f} s")
             for t in report.trials]
+
+
+def fit_facts(report: Report, finding: Finding) -> list[str]:
+    """"fit N" means something only when there was a run (not for static findings)."""
+    return [f"fit {finding.fit + 1}"] if report.runs else []
