@@ -41,8 +41,9 @@ class Thresholds:
     gap_loss_ratio: float = _t(1.5, "validation loss above 1.5x training loss (when there is no metric)")
     gap_growth: float = _t(0.02, "the gap grew by at least 0.02 since the first third of training")
     underfit_loss_share: float = _t(0.5, "final loss above half the loss of a constant prediction")
-    variance_loss_cv: float = _t(0.1, "final validation loss varies across seeds by more than 10% of its mean")
-    variance_metric_std: float = _t(0.03, "final validation accuracy varies across seeds with std above 0.03")
+    variance_loss_cv: float = _t(0.25, "final validation loss varies across seeds by more than 25% of its mean "
+                                 "(used only when there is no accuracy-like metric)")
+    variance_metric_std: float = _t(0.05, "final validation accuracy varies across seeds with std above 0.05")
 
     def with_overrides(self, overrides: dict[str, Any]) -> Thresholds:
         known = {f.name for f in dataclasses.fields(self)}

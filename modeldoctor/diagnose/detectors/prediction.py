@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Sequence
 
@@ -18,8 +19,8 @@ def high_variance(runs: Sequence[RunRecord], t: Thresholds) -> Finding | None:
     if len(fits) < 2:
         return None
     losses = [kept_value(fit, "val_loss", False) for fit in fits]
-    if any(v is None for v in losses):
-        return None
+    if any(v is None or not math.isfinite(v) for v in losses):
+        return None  # a run that diverged is nan-loss's finding, not a spread
     mean, spread = statistics.mean(losses), statistics.stdev(losses)  # type: ignore[arg-type]
     evidence = {"runs": len(fits), "seeds": [run.seed for run in runs], "final_val_loss": [r(v) for v in losses],
                 "val_loss_mean": r(mean), "val_loss_std": r(spread), "threshold_cv": t.variance_loss_cv}
@@ -27,12 +28,14 @@ def high_variance(runs: Sequence[RunRecord], t: Thresholds) -> Finding | None:
     noisy = cv > t.variance_loss_cv
     key = accuracy_key(fits[0])
     if key:
+        # An accuracy-like metric is judged on its own spread: a loss near zero has a large
+        # relative spread that means nothing for the predictions.
         values = [kept_value(fit, f"val_{key}", True) for fit in fits]
-        if all(v is not None for v in values):
+        if all(v is not None and math.isfinite(v) for v in values):
             std = statistics.stdev(values)  # type: ignore[arg-type]
             evidence.update({f"final_val_{key}": [r(v) for v in values], f"val_{key}_std": r(std),
                              "threshold_metric_std": t.variance_metric_std})
-            noisy = noisy or std > t.variance_metric_std
+            noisy = std > t.variance_metric_std
     if not noisy:
         return None
     message = (f"final validation loss varies across {len(fits)} seeds: {mean:.4g} ± {spread:.2g} "
