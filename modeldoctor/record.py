@@ -158,6 +158,7 @@ class FitRecord:
     nan_epoch: int | None = None
     completed: bool = False
     wall_time: float = 0.0
+    final: dict[str, float] = field(default_factory=dict)  # validation of the model fit leaves behind
 
 
 @dataclass

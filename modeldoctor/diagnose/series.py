@@ -65,8 +65,11 @@ def keeps_best_weights(fit: FitRecord) -> bool:
 
 
 def kept_value(fit: FitRecord, key: str, higher_is_better: bool) -> float | None:
-    """The metric of the model the fit leaves behind: the last epoch's, or the best one's when
-    EarlyStopping restores the best weights."""
+    """The metric of the model the fit leaves behind: measured after training when the probe
+    could (EMA and restored weights included); otherwise the last epoch's, or the best one's
+    when EarlyStopping restores the best weights."""
+    if key in fit.final:
+        return fit.final[key]
     series = [e.get(key) for e in fit.epochs if e.get(key) is not None]
     if not series:
         return None

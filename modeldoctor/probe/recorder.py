@@ -25,6 +25,7 @@ def make_recorder(
     sample_batch: tuple[Any, Any] | None,
     describe_layers: Callable[[Any, list[Any]], None],
     on_change: Callable[[str], None],
+    validation: tuple[Any, Any] | None = None,
 ) -> Any:
     """Build the callback; `keras` is the user's already-imported module."""
 
@@ -102,6 +103,15 @@ def make_recorder(
         def on_train_end(self, logs: Any = None) -> None:
             fit.completed = not fit.stopped_on_nan
             fit.wall_time = time.perf_counter() - self._started
+            if validation is not None and not fit.stopped_on_nan:
+                # The model fit leaves behind: EMA weights are swapped in and EarlyStopping has
+                # restored its best weights by now; the epoch logs saw neither.
+                try:
+                    results = self.model.evaluate(*validation, verbose=0, return_dict=True)
+                    fit.final = {f"val_{k}": v for k, v in ((k, _as_float(v)) for k, v in results.items())
+                                 if v is not None}
+                except Exception as exc:  # noqa: BLE001 - a failed evaluation must not fail the script
+                    on_change(f"final evaluation failed: {exc!r}")
             on_change("fit-end")
 
     return ModelDoctorRecorder()

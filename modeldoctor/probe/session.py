@@ -106,6 +106,7 @@ class ProbeSession:
                 sample,
                 functools.partial(session._describe, fit_record),
                 session.progress,
+                _validation(bound.arguments),
             )
             callbacks = bound.arguments.get("callbacks")
             if callbacks is None or isinstance(callbacks, (list, tuple)):
@@ -206,6 +207,21 @@ def _offset_seeds(keras: ModuleType, seed: int) -> None:
 
     keras.utils.set_random_seed = set_random_seed
     original(seed)
+
+
+def _validation(arguments: dict[str, Any]) -> tuple[Any, Any] | None:
+    """The validation data fit uses: `validation_data`, or the last rows `validation_split` takes."""
+    data = arguments.get("validation_data")
+    if isinstance(data, (tuple, list)) and len(data) >= 2:
+        return data[0], data[1]
+    if data is not None and hasattr(data, "element_spec"):
+        return data, None
+    split = arguments.get("validation_split") or 0
+    x, y = describe.as_array(arguments.get("x")), describe.as_array(arguments.get("y"))
+    if split and x is not None and y is not None:
+        start = int(len(x) * (1 - split))
+        return x[start:], y[start:]
+    return None
 
 
 def _sample_batch(x: Any, y: Any) -> tuple[Any, Any] | None:
