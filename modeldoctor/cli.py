@@ -213,8 +213,9 @@ def check(ctx: click.Context, script: Path | None, script_args: tuple[str, ...],
     if not script.is_file():
         fail(f"{script}: no such file\n  hint: pass the path of a Python training script")
     from modeldoctor.source import has_fit_call
+    from modeldoctor.static import uses_keras
 
-    if not has_fit_call(script):
+    if uses_keras(script.read_text(encoding="utf-8", errors="replace")) and not has_fit_call(script):
         click.echo(f"modeldoctor: {script} has no `.fit(` call to run; checking its source only (--static)",
                    err=True)
         sys.exit(check_static([script], opts, catalog, static_thresholds))
