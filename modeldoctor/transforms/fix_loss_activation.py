@@ -1,9 +1,19 @@
 """Pair the loss with the output layer: logits get `from_logits=True`, probabilities the matching cross-entropy.
 
+- no activation (logits) + a cross-entropy expecting probabilities -> the loss
+  object with `from_logits=True`;
+- softmax + binary cross-entropy over several units -> sparse (or, with
+  labels="one_hot", plain) categorical cross-entropy; softmax over one unit -> sigmoid;
+- sigmoid + mse for classes (one unit, or labels="binary") -> binary cross-entropy;
+- sigmoid + a categorical loss over several units -> softmax; over one unit
+  -> binary cross-entropy;
+- softmax/sigmoid + `from_logits=True` -> `from_logits=False`.
+
 Targets: the output layer (kind "layer") and the compile call (kind
 "compile"). Without targets, every `<model>.compile(loss=...)` is paired
 with the output layer of the model it compiles. Declines when the pairing is
-already consistent or cannot be read (a loss in a variable, a custom loss).
+already consistent or cannot be read (a loss in a variable, a custom loss,
+one loss per output, an activation in a variable).
 """
 
 from __future__ import annotations
@@ -14,7 +24,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from modeldoctor.transforms.base import Param, TargetedCommand, TransformSpec
-from modeldoctor.transforms.keras_names import scan
+from modeldoctor.transforms.keras_names import KerasNames, scan
 from modeldoctor.transforms.layer_args import (
     CannotEdit,
     analyze,
@@ -72,7 +82,7 @@ def _from_logits(call: cst.Call) -> cst.Arg | None:
     return arg or (plain[0] if plain else None)
 
 
-def read_loss(names, compile_call: cst.Call) -> Loss | str:
+def read_loss(names: KerasNames, compile_call: cst.Call) -> Loss | str:
     """The loss passed to compile, or why it cannot be read."""
     arg = keyword(compile_call, "loss")
     if arg is None:

@@ -2,37 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 from textwrap import dedent
 
-import libcst as cst
-
-from modeldoctor.ftypes import Target
 from modeldoctor.transforms import available
-from modeldoctor.transforms.base import Outcome, run
+
+import harness
 
 SPEC = available()["batch_normalization"]
-
-
-def apply(source: str, targets: tuple[Target, ...] = ()) -> Outcome:
-    """Run the transform, check the output parses, and that a second run changes nothing."""
-    outcome = run(SPEC, source, {}, targets)
-    cst.parse_module(outcome.source)
-    assert run(SPEC, outcome.source, {}, targets).source == outcome.source
-    return outcome
-
-
-def layer_at(source: str, needle: str, occurrence: int = 0) -> Target:
-    hits = [(n, line.index(needle)) for n, line in enumerate(source.splitlines(), 1) if needle in line]
-    line, column = hits[occurrence]
-    return Target(kind="layer", line=line, column=column)
-
-
-def declined(source: str, targets: tuple[Target, ...] = ()) -> str:
-    outcome = run(SPEC, source, {}, targets)
-    assert outcome.source == source
-    assert not outcome.edits
-    assert outcome.declined
-    return outcome.declined
+apply = functools.partial(harness.apply, SPEC)
+declined = functools.partial(harness.declined_by_run, SPEC)
+layer_at = harness.layer_at
 
 
 def test_adds_batch_normalization_after_hidden_layers_of_a_sequential_list():

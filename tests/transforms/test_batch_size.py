@@ -2,38 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 from textwrap import dedent
 
-import libcst as cst
-
-from modeldoctor.ftypes import Target
 from modeldoctor.transforms import available
-from modeldoctor.transforms.base import Outcome, run
+
+import harness
 
 SPEC = available()["batch_size"]
-
-
-def apply(source: str, targets: tuple[Target, ...] = (), **params) -> Outcome:
-    """Run the transform, check the output parses, and that a second run changes nothing."""
-    params.setdefault("batch_size", 64)
-    outcome = run(SPEC, source, params, targets)
-    cst.parse_module(outcome.source)
-    assert not run(SPEC, outcome.source, params, targets).changed
-    return outcome
-
-
-def target(source: str, kind: str, needle: str, occurrence: int = 0) -> Target:
-    """The target the probe would report for the call starting at `needle`."""
-    hits = [(n, line.index(needle)) for n, line in enumerate(source.splitlines(), 1) if needle in line]
-    line, column = hits[occurrence]
-    return Target(kind=kind, line=line, column=column)
-
-
-def declined(source: str, targets: tuple[Target, ...] = (), **params) -> str:
-    outcome = apply(source, targets, **params)
-    assert outcome.source == source and not outcome.edits
-    assert outcome.declined
-    return outcome.declined
+# `batch_size` defaults to 64; a test may pass another.
+apply = functools.partial(harness.apply, SPEC, batch_size=64)
+declined = functools.partial(harness.declined, SPEC, batch_size=64)
+target = harness.target_at
 
 
 def test_batch_size_is_added_to_fit_on_arrays():

@@ -2,37 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 from textwrap import dedent
-
-import libcst as cst
 
 from modeldoctor.ftypes import Target
 from modeldoctor.transforms import available
-from modeldoctor.transforms.base import Outcome, run
+
+import harness
 
 SPEC = available()["change_optimizer"]
-
-
-def apply(source: str, targets: tuple[Target, ...] = (), **params) -> Outcome:
-    """Run the transform, check the output parses, and that a second run changes nothing."""
-    outcome = run(SPEC, source, params, targets)
-    cst.parse_module(outcome.source)
-    assert not run(SPEC, outcome.source, params, targets).changed
-    return outcome
-
-
-def target(source: str, kind: str, needle: str, occurrence: int = 0) -> Target:
-    """The target the probe would report for the call starting at `needle`."""
-    hits = [(n, line.index(needle)) for n, line in enumerate(source.splitlines(), 1) if needle in line]
-    line, column = hits[occurrence]
-    return Target(kind=kind, line=line, column=column)
-
-
-def declined(source: str, targets: tuple[Target, ...] = (), **params) -> str:
-    outcome = apply(source, targets, **params)
-    assert outcome.source == source and not outcome.edits
-    assert outcome.declined
-    return outcome.declined
+apply = functools.partial(harness.apply, SPEC)
+declined = functools.partial(harness.declined, SPEC)
+target = harness.target_at
 
 
 def test_sgd_with_momentum_becomes_adam_keeping_clipping_and_weight_decay():

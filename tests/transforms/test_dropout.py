@@ -2,38 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 from textwrap import dedent
 
-import libcst as cst
-
-from modeldoctor.ftypes import Target
 from modeldoctor.transforms import available
-from modeldoctor.transforms.base import Outcome, run
+from modeldoctor.transforms.base import run
 from modeldoctor.transforms.insertion import remap_targets
 
+import harness
+
 SPEC = available()["dropout"]
-
-
-def apply(source: str, targets: tuple[Target, ...] = (), **params) -> Outcome:
-    """Run the transform, check the output parses, and that a second run changes nothing."""
-    outcome = run(SPEC, source, params, targets)
-    cst.parse_module(outcome.source)
-    assert run(SPEC, outcome.source, params, targets).source == outcome.source
-    return outcome
-
-
-def layer_at(source: str, needle: str, occurrence: int = 0, class_name: str | None = None) -> Target:
-    hits = [(n, line.index(needle)) for n, line in enumerate(source.splitlines(), 1) if needle in line]
-    line, column = hits[occurrence]
-    return Target(kind="layer", line=line, column=column, class_name=class_name)
-
-
-def declined(source: str, targets: tuple[Target, ...] = (), **params) -> str:
-    outcome = run(SPEC, source, params, targets)
-    assert outcome.source == source
-    assert not outcome.edits
-    assert outcome.declined
-    return outcome.declined
+apply = functools.partial(harness.apply, SPEC)
+declined = functools.partial(harness.declined_by_run, SPEC)
+layer_at = harness.layer_at
 
 
 def test_adds_dropout_after_hidden_layers_of_a_sequential_list():

@@ -2,37 +2,21 @@
 
 from __future__ import annotations
 
+import functools
 from textwrap import dedent
-
-import libcst as cst
 
 from modeldoctor.ftypes import Target
 from modeldoctor.transforms import available
-from modeldoctor.transforms.base import Outcome, run
+
+import harness
 
 SPEC = available()["gaussian_noise"]
-
-
-def apply(source: str, targets: tuple[Target, ...] = (), **params) -> Outcome:
-    """Run the transform, check the output parses, and that a second run changes nothing."""
-    outcome = run(SPEC, source, params, targets)
-    cst.parse_module(outcome.source)
-    assert run(SPEC, outcome.source, params, targets).source == outcome.source
-    return outcome
+apply = functools.partial(harness.apply, SPEC)
+declined = functools.partial(harness.declined_by_run, SPEC)
 
 
 def target_at(source: str, needle: str, kind: str = "model", occurrence: int = 0) -> Target:
-    hits = [(n, line.index(needle)) for n, line in enumerate(source.splitlines(), 1) if needle in line]
-    line, column = hits[occurrence]
-    return Target(kind=kind, line=line, column=column)
-
-
-def declined(source: str, targets: tuple[Target, ...] = (), **params) -> str:
-    outcome = run(SPEC, source, params, targets)
-    assert outcome.source == source
-    assert not outcome.edits
-    assert outcome.declined
-    return outcome.declined
+    return harness.target_at(source, kind, needle, occurrence)
 
 
 def test_adds_noise_after_the_input_of_a_sequential_list():

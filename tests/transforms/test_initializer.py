@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 from textwrap import dedent
 
-import libcst as cst
-
-from modeldoctor.ftypes import Target
 from modeldoctor.transforms import available
-from modeldoctor.transforms.base import Outcome, run
+
+import harness
 
 SPEC = available()["initializer"]
-
-
-def apply(source: str, targets: tuple[Target, ...] = (), **params) -> Outcome:
-    """Run the transform, check the output parses, and that a second run changes nothing."""
-    outcome = run(SPEC, source, params, targets)
-    cst.parse_module(outcome.source)
-    assert run(SPEC, outcome.source, params, targets).source == outcome.source
-    return outcome
-
-
-def layer_at(source: str, needle: str, occurrence: int = 0) -> Target:
-    hits = [(n, line.index(needle)) for n, line in enumerate(source.splitlines(), 1) if needle in line]
-    line, column = hits[occurrence]
-    return Target(kind="layer", line=line, column=column)
+apply = functools.partial(harness.apply, SPEC)
+layer_at = harness.layer_at
 
 
 def test_auto_replaces_explicit_initializers_by_activation_in_a_sequential_list():

@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 from textwrap import dedent
-
-import libcst as cst
 
 from modeldoctor.ftypes import Target
 from modeldoctor.transforms import available
-from modeldoctor.transforms.base import Outcome, run
+
+import harness
 
 SPEC = available()["swap_activation"]
-
-
-def apply(source: str, targets: tuple[Target, ...] = (), **params) -> Outcome:
-    """Run the transform, check the output parses, and that a second run changes nothing."""
-    outcome = run(SPEC, source, params, targets)
-    cst.parse_module(outcome.source)
-    assert run(SPEC, outcome.source, params, targets).source == outcome.source
-    return outcome
-
-
-def layer_at(source: str, needle: str, occurrence: int = 0) -> Target:
-    """The target the probe would report for the call starting at `needle`."""
-    hits = [(n, line.index(needle)) for n, line in enumerate(source.splitlines(), 1) if needle in line]
-    line, column = hits[occurrence]
-    return Target(kind="layer", line=line, column=column)
+apply = functools.partial(harness.apply, SPEC)
+layer_at = harness.layer_at
 
 
 def test_swaps_hidden_sigmoids_in_sequential_list_but_not_the_output():
