@@ -47,12 +47,7 @@ def targets_for(kinds: Sequence[str], finding: Finding, fit: FitRecord | None) -
     model, found = fit.model, []
     for kind in kinds:
         if kind == "layer":
-            if finding.name == "loss-activation-mismatch":
-                layers = [fit.model.layers[-1]] if fit.model.layers else []
-                layers = [next((l for l in model.layers if l.name == finding.layer), layers[0])] if layers else []
-            else:
-                layers = _layers_for(finding, fit)
-            found += [_target("layer", layer.location, layer) for layer in layers]
+            found += [_target("layer", layer.location, layer) for layer in _layers_for(finding, fit)]
         elif kind == "optimizer":
             optimizer = model.optimizer
             if optimizer is not None and not optimizer.from_string:

@@ -8,7 +8,7 @@ static path). It declines with `SkipFile(reason)` rather than half-edit.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -130,5 +130,4 @@ def run(spec: TransformSpec, source: str, params: Mapping[str, Any], targets: Se
     return Outcome(result.code, edits=tuple(command.edits))
 
 
-Runner = Callable[[str, Mapping[str, Any], Sequence[Target]], Outcome]
 __all__ = ["Outcome", "Param", "ParamError", "SkipFile", "Target", "TargetedCommand", "TransformSpec", "run"]
