@@ -21,7 +21,8 @@ from typing import Any
 
 import libcst as cst
 
-from modeldoctor.ftypes import Prescription, Target
+from modeldoctor.ftypes import Prescription
+from modeldoctor.transforms.base import remap_targets
 from modeldoctor.transforms.base import run as run_transform
 
 
@@ -45,23 +46,6 @@ class Treatment:
                                             fromfile=f"a/{path}", tofile=f"b/{path}"))
 
 
-def remap(targets: Sequence[Target], before: str, after: str) -> tuple[Target, ...]:
-    """Move 1-based target lines from `before` to `after`; targets on rewritten lines keep their offset."""
-    if before == after or not targets:
-        return tuple(targets)
-    matcher = difflib.SequenceMatcher(a=before.splitlines(), b=after.splitlines(), autojunk=False)
-    moved = []
-    for target in targets:
-        index = target.line - 1
-        for tag, a0, a1, b0, b1 in matcher.get_opcodes():
-            if a0 <= index < a1 and tag in ("equal", "replace"):
-                moved.append(dataclasses.replace(target, line=b0 + min(index - a0, max(b1 - b0 - 1, 0)) + 1))
-                break
-        else:
-            moved.append(target)
-    return tuple(moved)
-
-
 def treat(original: str, prescriptions: Sequence[Prescription], transforms: Mapping[str, Any]) -> Treatment:
     """Apply every applicable prescription in order; record what each did or why it declined."""
     source, done = original, []
@@ -70,7 +54,7 @@ def treat(original: str, prescriptions: Sequence[Prescription], transforms: Mapp
             done.append(p)
             continue
         spec = transforms[p.cure.transform]
-        outcome = run_transform(spec, source, p.params, remap(p.targets, original, source))
+        outcome = run_transform(spec, source, p.params, remap_targets(p.targets, original, source))
         if outcome.changed:
             source = outcome.source
             done.append(dataclasses.replace(p, applied=True, edits=outcome.edits))
@@ -93,7 +77,7 @@ def prove(treatment: Treatment, transforms: Mapping[str, Any]) -> None:
         if not p.applied:
             continue
         again = run_transform(transforms[p.cure.transform], treatment.source, p.params,
-                              remap(p.targets, treatment.original, treatment.source))
+                              remap_targets(p.targets, treatment.original, treatment.source))
         if again.changed:
             raise TreatmentError(f"{p.cure.transform} is not a fixed point on its own output "
                                  f"({'; '.join(again.edits)}); nothing was written")

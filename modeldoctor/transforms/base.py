@@ -8,8 +8,11 @@ static path). It declines with `SkipFile(reason)` rather than half-edit.
 
 from __future__ import annotations
 
+import difflib
+import re
+
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import libcst as cst
@@ -130,4 +133,32 @@ def run(spec: TransformSpec, source: str, params: Mapping[str, Any], targets: Se
     return Outcome(result.code, edits=tuple(command.edits))
 
 
-__all__ = ["Outcome", "Param", "ParamError", "SkipFile", "Target", "TargetedCommand", "TransformSpec", "run"]
+def remap_targets(targets: Sequence[Target], before: str, after: str) -> tuple[Target, ...]:
+    """Targets located in `before`, moved to where the same calls sit in `after` (an edit of it).
+
+    Run-record positions go stale once a transform inserts lines; apply this
+    between transforms that share one run. A target whose line was rewritten
+    is found again on the new line by its n-th occurrence of the same callee.
+    """
+    old, new = before.splitlines(), after.splitlines()
+    opcodes = difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes()
+    moved = []
+    for target in targets:
+        index = target.line - 1
+        for tag, i1, i2, j1, j2 in opcodes:
+            if not i1 <= index < i2:
+                continue
+            if tag == "equal":
+                moved.append(replace(target, line=j1 + index - i1 + 1))
+            elif tag == "replace" and i2 - i1 == j2 - j1:
+                line, text = old[index], new[j1 + index - i1]
+                callee = re.match(r"[\w.]*", line[target.column :]).group()  # type: ignore[union-attr]
+                nth = len(re.findall(re.escape(callee) + r"\(", line[: target.column]))
+                hits = [m.start() for m in re.finditer(re.escape(callee) + r"\(", text)] if callee else []
+                if len(hits) > nth:
+                    moved.append(replace(target, line=j1 + index - i1 + 1, column=hits[nth]))
+            break
+    return tuple(moved)
+
+
+__all__ = ["Outcome", "Param", "ParamError", "SkipFile", "Target", "TargetedCommand", "TransformSpec", "remap_targets", "run"]

@@ -10,16 +10,14 @@ them in one pass, so either every planned edit lands or none does.
 `Script` reads the module (models, sites, names); `Plan` holds and applies the
 edits; `LayerInserter` (a layer after chosen layers) and `InputInserter` (a
 layer at the model's input) are the two engines the transforms subclass.
-`remap_targets` moves run-record targets across an edit.
+`remap_targets` (in base.py) moves run-record targets across an edit.
 """
 
 from __future__ import annotations
 
-import difflib
 import itertools
-import re
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
@@ -587,34 +585,6 @@ def insert_element(holder: cst.List, index: int, value: cst.BaseExpression) -> c
         elements[-1] = last.with_changes(comma=kept)
         elements.append(new.with_changes(comma=given))
     return holder.with_changes(elements=elements)
-
-
-def remap_targets(targets: Sequence[Target], before: str, after: str) -> tuple[Target, ...]:
-    """Targets located in `before`, moved to where the same calls sit in `after` (an edit of it).
-
-    Run-record positions go stale once a transform inserts lines; apply this
-    between transforms that share one run. A target whose line was rewritten
-    is found again on the new line by its n-th occurrence of the same callee.
-    """
-    old, new = before.splitlines(), after.splitlines()
-    opcodes = difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes()
-    moved = []
-    for target in targets:
-        index = target.line - 1
-        for tag, i1, i2, j1, j2 in opcodes:
-            if not i1 <= index < i2:
-                continue
-            if tag == "equal":
-                moved.append(replace(target, line=j1 + index - i1 + 1))
-            elif tag == "replace" and i2 - i1 == j2 - j1:
-                line, text = old[index], new[j1 + index - i1]
-                callee = re.match(r"[\w.]*", line[target.column :]).group()  # type: ignore[union-attr]
-                nth = len(re.findall(re.escape(callee) + r"\(", line[: target.column]))
-                hits = [m.start() for m in re.finditer(re.escape(callee) + r"\(", text)] if callee else []
-                if len(hits) > nth:
-                    moved.append(replace(target, line=j1 + index - i1 + 1, column=hits[nth]))
-            break
-    return tuple(moved)
 
 
 class Decline(Exception):

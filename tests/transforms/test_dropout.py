@@ -7,7 +7,7 @@ from textwrap import dedent
 
 from modeldoctor.transforms import available
 from modeldoctor.transforms.base import run
-from modeldoctor.transforms.insertion import remap_targets
+from modeldoctor.transforms.base import remap_targets
 
 import harness
 
