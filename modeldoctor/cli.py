@@ -426,7 +426,8 @@ def verify_cures(script: Path, script_args: tuple[str, ...], source: str, opts: 
     verifier = Verifier(script=script, args=script_args, options=options, seeds=opts["seeds"], catalog=catalog,
                         thresholds=thresholds, transforms=available(), runner=LocalPool(opts["jobs"] or default_jobs()),
                         unsafe=bool(opts.get("unsafe_fixes")), budget=opts.get("budget"),
-                        on_event=lambda message: click.echo(f"modeldoctor: {message}", err=True))
+                        on_event=lambda message: click.echo(f"modeldoctor: {message}", err=True),
+                        keep=lambda found, text: kept_findings(found, text, opts))
     result = verifier.verify(source)
     diff = "".join(difflib.unified_diff(source.splitlines(keepends=True), result.source.splitlines(keepends=True),
                                         fromfile=f"a/{script.name}", tofile=f"b/{script.name}"))
@@ -447,7 +448,6 @@ def write_report(report: Any, path: Path, fmt: str) -> None:
 def diagnose_for_fix(script: Path, script_args: tuple[str, ...], source: str, opts: dict[str, Any], catalog: Any,
                      thresholds: Any, static_thresholds: dict[str, Any]) -> tuple[list[Any], list[Any]]:
     from modeldoctor.diagnose import diagnose_runs
-    from modeldoctor.suppress import apply_suppressions, read_text
     from modeldoctor.treatment import sha256
 
     if opts.get("static"):
@@ -470,8 +470,19 @@ def diagnose_for_fix(script: Path, script_args: tuple[str, ...], source: str, op
     else:
         records = list(run_checkup(script, script_args, opts, catalog, thresholds).runs)
         found = diagnose_runs(records, thresholds, catalog)
-    kept, _ = apply_suppressions(filter_findings(list(found), opts), read_text)
-    return records, kept
+    return records, kept_findings(found, source, opts)
+
+
+def kept_findings(found: Any, source: str, opts: dict[str, Any]) -> list[Any]:
+    """--select/--ignore, then suppression comments; a finding in a trial copy reads its comments in `source`."""
+    from modeldoctor.suppress import apply_suppressions, read_text
+    from modeldoctor.verify import TRIAL_PREFIX
+
+    def read(path: str) -> str:
+        return source if Path(path).name.startswith(TRIAL_PREFIX) else read_text(path)
+
+    kept, _ = apply_suppressions(filter_findings(list(found), opts), read)
+    return kept
 
 
 def prescribe_and_treat(script: Path, source: str, records: list[Any], findings: list[Any], catalog: Any,

@@ -28,6 +28,8 @@ from modeldoctor.runner import RunOptions
 from modeldoctor.treatment import TreatmentError, treat
 from modeldoctor.trials import TrialJob, TrialRunner
 
+TRIAL_PREFIX = ".modeldoctor-trial-"  # the copy beside the script that a trial runs
+
 # The evidence number that says how bad a finding is, and whether higher is worse.
 SEVERITY_KEY: dict[str, tuple[str, bool]] = {
     "exploding-gradients": ("grad_to_weight_median", True),
@@ -40,7 +42,7 @@ SEVERITY_KEY: dict[str, tuple[str, bool]] = {
     "oscillating-loss": ("rise_share", True),
     "overfitting": ("val_rise", True),
     "generalization-gap": ("final_gap", True),
-    "high-variance": ("val_loss_std", True),
+    "high-variance": ("spread", True),
 }
 CLEARLY = 2.0  # "clearly weaker": at least halfway less bad
 
@@ -96,6 +98,15 @@ def judge(finding: Finding, before: Measure, after_records: Sequence[RunRecord],
     return "accepted", f"{finding.name} {gone}; {after.name} {before.mean:.4g} → {after.mean:.4g}", after, evidence
 
 
+def treatable(findings: Sequence[Finding], untreatable: set[str]) -> list[Finding]:
+    """Findings worth a cure now: not caused by another finding still kept (a cure of the cause comes first).
+
+    A finding whose cause was left out (--select, --ignore, a suppression) is treated on its own.
+    """
+    names = {f.name for f in findings}
+    return [f for f in findings if f.name not in untreatable and not any(c in names for c in f.caused_by)]
+
+
 @dataclass
 class Verifier:
     script: Path
@@ -109,11 +120,13 @@ class Verifier:
     unsafe: bool
     budget: float | None = None
     on_event: Callable[[str], None] = lambda message: None
+    # --select/--ignore and suppression comments, given the findings and the source they came from
+    keep: Callable[[Sequence[Finding], str], list[Finding]] = lambda findings, source: list(findings)
 
     def runs(self, source: str) -> tuple[list[RunRecord], list[str], float]:
         """Run `source` as a copy beside the script (so relative paths work) under each seed."""
         started = time.perf_counter()
-        with tempfile.NamedTemporaryFile("w", suffix=".py", prefix=f".modeldoctor-trial-{self.script.stem}-",
+        with tempfile.NamedTemporaryFile("w", suffix=".py", prefix=f"{TRIAL_PREFIX}{self.script.stem}-",
                                          dir=self.script.parent, delete=False, encoding="utf-8") as copy:
             copy.write(source)
         try:
@@ -139,14 +152,14 @@ class Verifier:
         records, failures, _ = self.runs(source)
         if failures or not records:
             raise TreatmentError("the untreated script could not be run under every seed: " + "; ".join(failures))
-        findings = diagnose_runs(records, self.thresholds, self.catalog)
+        findings = self.keep(diagnose_runs(records, self.thresholds, self.catalog), source)
         trials: list[Trial] = []
         accepted: list[Prescription] = []
         untreatable: set[str] = set()
         round_ = 0
         while not self.over_budget(started):
             round_ += 1
-            candidates = [f for f in findings if f.primary and f.name not in untreatable]
+            candidates = treatable(findings, untreatable)
             if not candidates:
                 break
             finding = candidates[0]
@@ -157,7 +170,7 @@ class Verifier:
                 continue
             prescription, source, records = result[1], result[2], result[3]
             accepted.append(prescription)
-            findings = diagnose_runs(records, self.thresholds, self.catalog)
+            findings = self.keep(diagnose_runs(records, self.thresholds, self.catalog), source)
         return Verification(source, tuple(trials), tuple(accepted), tuple(records), tuple(findings))
 
     def treat_one(self, source: str, finding: Finding, records: list[RunRecord], round_: int, started: float,

@@ -6,6 +6,8 @@ import json
 import shutil
 
 from conftest import FIXTURES, cli
+from modeldoctor.ftypes import Family, Finding, Severity
+from modeldoctor.verify import treatable
 
 FAST = ("--seeds", "2", "--jobs", "2", "--quiet", "--format", "json", "--unsafe-fixes")
 
@@ -88,3 +90,35 @@ def test_healthy_script_gets_no_change(tmp_path):
     report = json.loads(result.stdout)
     assert report["trials"] == [] and report["findings"] == [] and report["diff"] == ""
     assert script.read_text() == (FIXTURES / "healthy" / "functional_wine.py").read_text()
+
+
+def test_prediction_cure_is_confirmed_across_seeds(tmp_path):
+    """high-variance: weight averaging makes three seeds land on the same model, and the
+    finding's own spread and the target's mean both improve."""
+    script = _copy(tmp_path, "prediction/high_variance_noisy_endpoint.py")
+    result = cli("fix", str(script), "--verify", "--seeds", "3", "--jobs", "2", "--quiet", "--format", "json",
+                 "--unsafe-fixes", "--budget", "240")
+    assert result.returncode == 1, result.stderr
+    report = json.loads(result.stdout)
+    trial = report["trials"][0]
+    assert (trial["finding"], trial["transform"], trial["verdict"]) == ("high-variance", "weight_averaging",
+                                                                       "accepted"), trial["reason"]
+    assert trial["evidence_before"]["spread"] > 0.25 and trial["evidence_after"] is None
+    before, after = trial["before"], trial["after"]
+    assert len(before["values"]) == len(after["values"]) == 3 and before["name"] == "val_loss"
+    assert after["spread"] * 4 < before["spread"] and after["mean"] < before["mean"]
+    assert "use_ema=True" in report["diff"] and "high-variance" not in [f["name"] for f in report["findings"]]
+
+
+def _finding(name: str, caused_by: tuple[str, ...] = ()) -> Finding:
+    return Finding(name=name, family=Family.LEARNING, severity=Severity.WARNING, confidence=1.0, message="m",
+                   primary=not caused_by, caused_by=caused_by)
+
+
+def test_a_finding_is_treated_once_its_cause_is_gone_or_left_out():
+    cause, effect = _finding("learning-rate-too-high"), _finding("nan-loss", ("learning-rate-too-high",))
+    assert [f.name for f in treatable([cause, effect], set())] == ["learning-rate-too-high"]
+    # the cause cannot be cured: its effects wait for it rather than being treated as if alone
+    assert treatable([cause, effect], {"learning-rate-too-high"}) == []
+    # --select/--ignore or a suppression left the cause out: the effect is treated on its own
+    assert [f.name for f in treatable([effect], set())] == ["nan-loss"]

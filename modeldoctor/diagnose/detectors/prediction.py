@@ -25,19 +25,22 @@ def high_variance(runs: Sequence[RunRecord], t: Thresholds) -> Finding | None:
     evidence = {"runs": len(fits), "seeds": [run.seed for run in runs], "final_val_loss": [r(v) for v in losses],
                 "val_loss_mean": r(mean), "val_loss_std": r(spread), "threshold_cv": t.variance_loss_cv}
     cv = spread / mean if mean > 0 else 0.0
-    noisy = cv > t.variance_loss_cv
-    key = accuracy_key(fits[0])
-    if key:
-        # An accuracy-like metric is judged on its own spread: a loss near zero has a large
-        # relative spread that means nothing for the predictions.
-        values = [kept_value(fit, f"val_{key}", True) for fit in fits]
-        if all(v is not None and math.isfinite(v) for v in values):
-            std = statistics.stdev(values)  # type: ignore[arg-type]
-            evidence.update({f"final_val_{key}": [r(v) for v in values], f"val_{key}_std": r(std),
-                             "threshold_metric_std": t.variance_metric_std})
-            noisy = std > t.variance_metric_std
-    if not noisy:
-        return None
+    # `spread` is the number judged against its threshold: the accuracy's std when there is an
+    # accuracy-like metric (a loss near zero has a large relative spread that means nothing for
+    # the predictions), else the loss's coefficient of variation.
+    judged, limit = cv, t.variance_loss_cv
     message = (f"final validation loss varies across {len(fits)} seeds: {mean:.4g} ± {spread:.2g} "
                f"({cv:.0%} of the mean)")
+    key = accuracy_key(fits[0])
+    if key:
+        values = [kept_value(fit, f"val_{key}", True) for fit in fits]
+        if all(v is not None and math.isfinite(v) for v in values):
+            judged, limit = statistics.stdev(values), t.variance_metric_std  # type: ignore[arg-type]
+            evidence.update({f"final_val_{key}": [r(v) for v in values], f"val_{key}_std": r(judged),
+                             "threshold_metric_std": limit})
+            message = (f"final validation {key} varies across {len(fits)} seeds: "
+                       f"{statistics.mean(values):.3f} ± {judged:.3f}")  # type: ignore[arg-type]
+    evidence["spread"] = r(judged)
+    if judged <= limit:
+        return None
     return found(high_variance, message, evidence, 0.8, fits[0].location, fit=fits[0].index)
