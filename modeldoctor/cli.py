@@ -504,11 +504,10 @@ def prescribe_and_treat(script: Path, source: str, records: list[Any], findings:
 
 def summarize(report: Any) -> None:
     """One line per prescription (or trial) on stderr, then counts (as black and ruff end)."""
-    for trial in report.trials:
-        after = f"{trial.after.mean:.4g} ± {trial.after.spread:.2g}" if trial.after else "-"
-        click.echo(f"{trial.code} {trial.finding} → {trial.transform}: {trial.verdict.upper()} "
-                   f"({trial.before.name} {trial.before.mean:.4g} ± {trial.before.spread:.2g} → {after}, "
-                   f"{trial.wall_time:.0f} s): {trial.reason}", err=True)
+    from modeldoctor.report.view import trial_line, trial_views
+
+    for trial in trial_views(report):
+        click.echo(trial_line(trial), err=True)
     if report.trials:
         accepted = sum(t.verdict == "accepted" for t in report.trials)
         click.echo(f"{accepted} of {len(report.trials)} cure(s) tried were confirmed; "

@@ -132,6 +132,8 @@ class Measure:
     name: str
     higher_is_better: bool
     values: tuple[float, ...]
+    # per seed, the target after each epoch: the before/after curves of a trial (values hold the kept model's)
+    curves: tuple[tuple[float, ...], ...] = ()
 
     @property
     def mean(self) -> float:

@@ -40,7 +40,8 @@ def annotation(report: Report, finding: Finding) -> str:
 
 
 def render_github(report: Report) -> str:
-    """One annotation per finding, then the summary line as plain log text."""
+    """One annotation per finding, the cures `fix --verify` tried and the summary line as plain log text."""
     lines = [annotation(report, f) for _, findings in view.grouped(report.findings) for f in findings]
+    lines += [f"modeldoctor: round {t.round} {view.trial_line(t)}" for t in view.trial_views(report)]
     lines.append(f"modeldoctor: {view.summary_line(report)}")
     return "\n".join(lines)

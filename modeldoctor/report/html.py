@@ -15,7 +15,7 @@ from typing import Any
 import jinja2
 
 from modeldoctor import __version__
-from modeldoctor.ftypes import Finding, Report
+from modeldoctor.ftypes import Finding, Report, Trial
 from modeldoctor.record import FitRecord
 from modeldoctor.report import series, svg, view
 
@@ -100,6 +100,34 @@ def _gradient_chart(report: Report, fit: FitRecord) -> svg.Chart | None:
                           y_label="gradient norm (log)", log=True)
 
 
+BEFORE, AFTER = "#94a3b8", {"accepted": "#16a34a", "rejected": "#dc2626"}
+
+
+def _trial_chart(trial: Trial, number: int) -> svg.Chart | None:
+    """The target per epoch, every seed: untreated in grey, treated in the verdict's colour."""
+    if trial.after is None or not trial.after.curves:
+        return None
+    drawn = []
+    last = max(len(curve) for curve in (*trial.before.curves, *trial.after.curves))
+    for label, measure, color, dash, offset in (("before", trial.before, BEFORE, "6 4", 0.3),
+                                                ("after", trial.after, AFTER.get(trial.verdict, VAL), "", 0.6)):
+        for i, curve in enumerate(measure.curves):
+            seed = trial.seeds[i] if i < len(trial.seeds) else i
+            drawn.append(svg.Series(label=label, color=color, xs=list(range(1, len(curve) + 1)), ys=list(curve),
+                                    dash=dash, legend=i == 0, point_label=f"{measure.name} {label} · seed {seed}",
+                                    dots=False, width=1.5))
+        # The kept model's value per seed (EMA or restored weights: what the epoch logs never see),
+        # as a bar just right of the last epoch: its length is the seed-to-seed spread.
+        drawn.append(svg.Series(label=f"kept model, {label}", color=color, xs=[last + offset] * len(measure.values),
+                                ys=sorted(measure.values), width=5.0, legend=False,
+                                point_label=f"{measure.name} of the kept model, {label}"))
+    values = [v for line in drawn for v in line.ys]
+    log = series.use_log(values)
+    return svg.line_chart(f"trial{number}", f"{trial.finding} → {trial.transform}: {trial.before.name} per epoch",
+                          drawn, x_label="epoch", y_label=trial.before.name + (" (log)" if log else ""), log=log,
+                          x_domain=(1.0, last + 0.9))
+
+
 @dataclass(frozen=True)
 class FitView:
     index: int
@@ -170,6 +198,7 @@ def render_html(report: Report, *, source_lines: view.SourceLines | None = None)
         several=len(runs) > 1,
         other_seeds=[series.seed_label(report, i) for i in range(1, len(runs))],
         trials=view.trial_views(report),
+        trial_charts=[c for n, t in enumerate(report.trials, 1) if (c := _trial_chart(t, n))],
         diff=view.diff_lines(report.diff),
         diff_stat=view.diff_stat(report.diff),
         notes=view.run_notes(report),

@@ -85,7 +85,7 @@ def measure_json(m: Measure | None) -> dict[str, Any] | None:
     if m is None:
         return None
     return {"name": m.name, "higher_is_better": m.higher_is_better, "values": _clean(list(m.values)),
-            "mean": _clean(m.mean), "spread": _clean(m.spread)}
+            "mean": _clean(m.mean), "spread": _clean(m.spread), "curves": _clean([list(c) for c in m.curves])}
 
 
 def trial_json(t: Trial) -> dict[str, Any]:

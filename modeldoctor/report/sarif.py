@@ -18,7 +18,7 @@ from modeldoctor.ftypes import Finding, Report, Rule, Severity
 from modeldoctor.positions import to_output
 from modeldoctor.record import Location
 from modeldoctor.report import view
-from modeldoctor.report.json_report import finding_json
+from modeldoctor.report.json_report import finding_json, trial_json
 
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
@@ -117,6 +117,8 @@ def sarif_document(report: Report) -> dict[str, Any]:
                                 "rules": descriptors}},
             "columnKind": "unicodeCodePoints",
             "results": results,
+            # fix --verify: every cure tried, with the same fields as the JSON report's "trials"
+            **({"properties": {"trials": [trial_json(t) for t in report.trials]}} if report.trials else {}),
         }],
     }
 

@@ -22,6 +22,7 @@ NONFINITE = "×"
 SPARK_WIDTH = 48
 MARK = {Severity.ERROR: "✖", Severity.WARNING: "▲", Severity.INFO: "●"}
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow", Severity.INFO: "bold blue"}
+TRIAL_STYLE = {"accepted": "green", "rejected": "red", "failed": "red", "declined": "dim"}
 
 
 def sparkline(values: Sequence[float | None], lo: float, hi: float, log: bool = False,
@@ -155,6 +156,12 @@ def text_lines(report: Report, source_lines: view.SourceLines | None = None) -> 
         lines.append(heading)
         for finding in findings:
             lines.extend(_finding_lines(report, finding, sources))
+        lines.append(Text())
+    trials = view.trial_views(report)
+    if trials:
+        lines.append(Text("Cures tried", style="bold underline"))
+        for trial in trials:
+            lines.append(Text(f"  round {trial.round}  {view.trial_line(trial)}", style=TRIAL_STYLE[trial.verdict]))
         lines.append(Text())
     for note in view.run_notes(report):
         lines.append(Text(f"note: {note}", style="dim"))

@@ -272,6 +272,12 @@ def measure_text(measure: Measure | None) -> str:
     return f"{measure.name} {fmt_number(measure.mean)} ± {spread}"
 
 
+def trial_line(t: TrialView) -> str:
+    """One trial on one line: the stderr table of `fix --verify`, the text report, CI logs."""
+    ran = f", {t.seeds} seeds, {t.wall_time}" if t.verdict != "declined" else ""
+    return f"{t.title} → {t.call}: {t.verdict.upper()} ({t.before} → {t.after}{ran}): {t.reason}"
+
+
 def trial_views(report: Report) -> list[TrialView]:
     return [TrialView(t.round, f"{t.code} {t.finding}".strip(), call(t.transform or None, t.params), t.verdict,
                       measure_text(t.before), measure_text(t.after), t.reason, len(t.seeds), f"{t.wall_time:.0f} s")

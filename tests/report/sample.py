@@ -300,12 +300,18 @@ def prescriptions(found: tuple[Finding, ...]) -> tuple[Prescription, ...]:
     )
 
 
+def _measure(*values: float) -> Measure:
+    """val_accuracy per seed, with a curve per seed that climbs to it over 12 epochs."""
+    curves = tuple(tuple(round(v * (1 - 0.45 * 0.7 ** epoch), 4) for epoch in range(12)) for v in values)
+    return Measure("val_accuracy", True, values, curves)
+
+
 def trials(found: tuple[Finding, ...]) -> tuple[Trial, ...]:
     """What `fix --verify` tried: clipping accepted, early stopping accepted, weight averaging declined."""
     exploding, _, overfitting, variance = found
-    before = Measure("val_accuracy", True, (0.8021, 0.7917, 0.8229))
-    clipped = Measure("val_accuracy", True, (0.8333, 0.8264, 0.8403))
-    stopped = Measure("val_accuracy", True, (0.8472, 0.8438, 0.8507))
+    before = _measure(0.8021, 0.7917, 0.8229)
+    clipped = _measure(0.8333, 0.8264, 0.8403)
+    stopped = _measure(0.8472, 0.8438, 0.8507)
     return (
         Trial("MD102", "exploding-gradients", "gradient_clipping", {"clipnorm": 1.0}, "accepted",
               "exploding-gradients gone; val_accuracy 0.8056 → 0.8333", before, clipped,

@@ -76,8 +76,9 @@ def test_curves_are_in_the_rendered_dom_without_console_errors(pages: dict[str, 
     dom = done.stdout
     source = pages["sample"].read_text(encoding="utf-8")
     curves = re.findall(r'<path class="curve" d="M[\d.]+,[\d.]+(?: [ML][\d.]+,[\d.]+)+"', dom)
-    assert len(curves) == source.count('<path class="curve"') == 30  # 2 fits x (6 loss + 6 accuracy + 3 layers)
-    assert dom.count('<svg class="plot"') == 6
+    # 2 fits x (6 loss + 6 accuracy + 3 layers), then 2 tried cures x (3 seeds + a spread bar, before and after)
+    assert len(curves) == source.count('<path class="curve"') == 30 + 16
+    assert dom.count('<svg class="plot"') == 6 + 2
     assert dom.count('<article class="finding') == 4
     assert 'class="marker sev-warning"' in dom and ">MD201</text>" in dom
 
