@@ -1,9 +1,10 @@
 """Repair success over the buggy fixtures with `fix --verify`.
 
-For each problem fixture: verify cures (2 seeds by default), and report
-whether the labelled finding was repaired (gone and the target not worse),
-the change of the target metric, and the time cost relative to one plain run
-of the script.
+For each problem fixture: verify cures (2 seeds by default, more for a
+fixture labelled with several runs), and report whether the labelled
+finding was repaired (gone and the target not worse), the change of the
+target metric (signed so that positive is better: accuracy up or loss
+down), and the time cost relative to one plain run of the script.
 
     python benchmarks/repair.py [--seeds 2] [--budget 300] [FIXTURE ...]
 """
@@ -39,17 +40,19 @@ def plain_run(script: Path) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seeds", type=int, default=2)
+    parser.add_argument("--seeds", type=int, default=2, help="seeds per trial (a fixture labelled with more runs gets those)")
     parser.add_argument("--budget", type=float, default=300)
     parser.add_argument("fixtures", nargs="*")
     args = parser.parse_args()
     labels = tomllib.loads((ROOT / "fixtures" / "labels.toml").read_text())["problems"]
-    chosen = args.fixtures or sorted(k for k, v in labels.items() if v.get("runs", 1) == 1)
+    chosen = args.fixtures or sorted(labels)
     rows = []
+    print(f"{'fixture':40} {'finding':24} {'cure kept':20} {'outcome':8} {'target before → after':34} {'cost':>6}")
     for relative in chosen:
         script = ROOT / "fixtures" / relative
         label = labels[relative]["primary"]
-        verifier = Verifier(script=script, args=(), options=RunOptions(quiet=True, timeout=300), seeds=args.seeds,
+        seeds = max(args.seeds, labels[relative].get("runs", 1))
+        verifier = Verifier(script=script, args=(), options=RunOptions(quiet=True, timeout=300), seeds=seeds,
                             catalog=load_catalog(), thresholds=Thresholds(), transforms=available(),
                             runner=LocalPool(default_jobs()), unsafe=True, budget=args.budget)
         plain = plain_run(script)
@@ -58,17 +61,25 @@ def main() -> None:
         cost = (time.perf_counter() - started) / plain
         trials = [t for t in result.trials if t.finding == label]
         accepted = next((t for t in trials if t.verdict == "accepted"), None)
-        change = (accepted.after.mean - accepted.before.mean) if accepted and accepted.after else None
-        rows.append((relative, label, accepted, change, cost, len(result.trials)))
-        cure = accepted.transform if accepted else "none worked"
-        print(f"{Path(relative).name:42} {label:26} {cure:20} "
-              f"{'' if change is None else f'{accepted.before.name} {change:+.4f}':24} x{cost:5.1f}", flush=True)
-    repaired = [r for r in rows if r[2] is not None]
-    print(f"\nrepair success rate: {len(repaired)}/{len(rows)} = {len(repaired) / max(len(rows), 1):.0%}")
-    changes = [r[3] for r in repaired if r[3] is not None and r[3] == r[3]]
-    if changes:
-        print(f"mean change of the target metric (accepted cures): {statistics.mean(changes):+.4f}")
-    print(f"time cost relative to one plain run: median x{statistics.median(r[4] for r in rows):.1f}")
+        outcome = "none" if accepted is None else "gone" if accepted.evidence_after is None else "weaker"
+        gain = None
+        target = ""
+        if accepted is not None and accepted.after is not None:
+            before, after = accepted.before, accepted.after
+            # positive = better, whichever way the target measure points
+            gain = (after.mean - before.mean) * (1 if before.higher_is_better else -1)
+            target = f"{before.name} {before.mean:.4g} → {after.mean:.4g}"
+        rows.append((relative, outcome, gain, cost))
+        cure = accepted.transform if accepted else "-"
+        print(f"{Path(relative).name[:40]:40} {label:24} {cure:20} {outcome:8} {target:34} x{cost:5.1f}", flush=True)
+    gone = sum(r[1] == "gone" for r in rows)
+    weaker = sum(r[1] == "weaker" for r in rows)
+    print(f"\nrepair success rate (finding gone, target not worse): {gone}/{len(rows)} = {gone / max(len(rows), 1):.0%}"
+          f"; clearly weaker: {weaker}")
+    gains = [r[2] for r in rows if r[2] is not None and r[2] == r[2]]
+    if gains:
+        print(f"mean change of the target metric over kept cures (positive = better): {statistics.mean(gains):+.4f}")
+    print(f"time cost relative to one plain run: median x{statistics.median(r[3] for r in rows):.1f}")
 
 
 if __name__ == "__main__":

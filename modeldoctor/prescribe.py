@@ -16,6 +16,7 @@ from modeldoctor.record import FitRecord, LayerInfo, Location, RunRecord
 from modeldoctor.rules import Catalog
 
 DEFAULT_BATCH_SIZE = 32  # what Keras uses when fit() is given none
+SATURATING = frozenset({"sigmoid", "tanh", "hard_sigmoid"})  # flat tails: derivatives near zero
 
 
 def _target(kind: str, location: Location | None, layer: LayerInfo | None = None) -> Target | None:
@@ -31,13 +32,18 @@ def _hidden_layers(fit: FitRecord) -> list[LayerInfo]:
 
 
 def _layers_for(finding: Finding, fit: FitRecord) -> list[LayerInfo]:
-    """The layers a finding names, or every hidden layer for model-wide findings."""
+    """The layers a finding names, or every hidden layer for model-wide findings.
+
+    Vanishing gradients are a property of the whole stack, but the layers to change are the
+    ones whose activation squashes the gradient; a linear or ReLU layer among them is left alone.
+    """
     named = finding.evidence.get("layers") or ([finding.layer] if finding.layer else [])
     by_name = {layer.name: layer for layer in fit.model.layers}
     chosen = [by_name[n] for n in named if n in by_name]
-    if finding.name == "vanishing-gradients" or not chosen:
-        return _hidden_layers(fit)
-    return chosen
+    if finding.name == "vanishing-gradients":
+        hidden = _hidden_layers(fit)
+        return [layer for layer in hidden if layer.activation in SATURATING] or hidden
+    return chosen or _hidden_layers(fit)
 
 
 def targets_for(kinds: Sequence[str], finding: Finding, fit: FitRecord | None) -> tuple[Target, ...]:
