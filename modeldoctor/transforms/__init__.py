@@ -1,7 +1,8 @@
 """Cures as code: one LibCST codemod per module, found by walking this package.
 
 Adding a cure is adding a module with a `TRANSFORM = TransformSpec(...)`;
-there is no table to edit.
+there is no table to edit. Shared helper modules live here too: they have
+no `TRANSFORM`, and every transform imports them anyway.
 """
 
 from __future__ import annotations
@@ -11,13 +12,11 @@ import pkgutil
 
 from modeldoctor.transforms.base import TransformSpec
 
-_SKIP = {"base", "keras_names", "calls", "insertion", "layer_args"}
-
 
 def available() -> dict[str, TransformSpec]:
     found: dict[str, TransformSpec] = {}
     for info in pkgutil.iter_modules(__path__):
-        if info.name in _SKIP or info.name.startswith("_"):
+        if info.name.startswith("_"):
             continue
         module = importlib.import_module(f"{__name__}.{info.name}")
         spec = getattr(module, "TRANSFORM", None)

@@ -13,7 +13,8 @@ from typing import Any
 import libcst as cst
 
 from modeldoctor.transforms.base import Param, TransformSpec
-from modeldoctor.transforms.calls import FitCommand, literal
+from modeldoctor.transforms.call_edits import literal
+from modeldoctor.transforms.calls import FitCommand
 
 CALLBACKS = ("TerminateOnNaN", "ReduceLROnPlateau")
 

@@ -12,16 +12,10 @@ from __future__ import annotations
 import libcst as cst
 
 from modeldoctor.transforms.base import TransformSpec
-from modeldoctor.transforms.insertion import (
-    NORMALIZATIONS,
-    LayerInserter,
-    Plan,
-    Script,
-    Site,
-    argument,
-    code,
-    without_argument,
-)
+from modeldoctor.transforms.edit_plan import Plan
+from modeldoctor.transforms.insertion import LayerInserter
+from modeldoctor.transforms.layer_kinds import NORMALIZATIONS, argument, code, without_argument
+from modeldoctor.transforms.model_sites import Script, Site
 
 LINEAR = {"None", '"linear"', "'linear'"}
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import libcst as cst
 
 from modeldoctor.transforms.base import Param, TransformSpec
-from modeldoctor.transforms.calls import FitCommand, append_arg, kwarg, literal, number_value, replace_arg
+from modeldoctor.transforms.call_edits import append_arg, kwarg, literal, number_value, replace_arg
+from modeldoctor.transforms.calls import FitCommand
 
 
 class BatchSize(FitCommand):

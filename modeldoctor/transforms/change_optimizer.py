@@ -10,11 +10,7 @@ from __future__ import annotations
 import libcst as cst
 
 from modeldoctor.transforms.base import Param, TransformSpec
-from modeldoctor.transforms.calls import (
-    COMMON_ARGS,
-    OPTIMIZER_ARGS,
-    OptimizerCommand,
-    Site,
+from modeldoctor.transforms.call_edits import (
     arg_of,
     has_star,
     kwarg,
@@ -24,6 +20,7 @@ from modeldoctor.transforms.calls import (
     replace_arg,
     same_number,
 )
+from modeldoctor.transforms.optimizer_command import COMMON_ARGS, OPTIMIZER_ARGS, OptimizerCommand, Site
 
 
 class ChangeOptimizer(OptimizerCommand):

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 
 from modeldoctor.transforms.base import Param, TransformSpec
-from modeldoctor.transforms.insertion import ACTIVATIONS, DROPOUTS, NORMALIZATIONS, Decline, LayerInserter, number
+from modeldoctor.transforms.edit_plan import Decline
+from modeldoctor.transforms.insertion import LayerInserter
+from modeldoctor.transforms.layer_kinds import ACTIVATIONS, DROPOUTS, NORMALIZATIONS, number
 
 
 class AddDropout(LayerInserter):

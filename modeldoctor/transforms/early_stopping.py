@@ -11,7 +11,8 @@ from __future__ import annotations
 import libcst as cst
 
 from modeldoctor.transforms.base import Param, TransformSpec
-from modeldoctor.transforms.calls import FitCommand, append_arg, kwarg, literal
+from modeldoctor.transforms.call_edits import append_arg, kwarg, literal
+from modeldoctor.transforms.calls import FitCommand
 
 
 class EarlyStopping(FitCommand):

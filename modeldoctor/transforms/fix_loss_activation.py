@@ -25,10 +25,8 @@ import libcst as cst
 
 from modeldoctor.transforms.base import Param, TargetedCommand, TransformSpec
 from modeldoctor.transforms.keras_names import KerasNames, scan
-from modeldoctor.transforms.layer_args import (
+from modeldoctor.transforms.keyword_edits import (
     CannotEdit,
-    analyze,
-    argument,
     describe,
     int_value,
     keyword,
@@ -37,12 +35,12 @@ from modeldoctor.transforms.layer_args import (
     positional,
     read_activation,
     replace_value,
-    same_class,
     set_activation,
     set_keyword,
-    stale,
     string_node,
 )
+from modeldoctor.transforms.layer_args import same_class, stale
+from modeldoctor.transforms.model_outputs import analyze, argument
 
 STRINGS = {"sparse": "sparse_categorical_crossentropy", "categorical": "categorical_crossentropy"}
 STRINGS |= {"binary": "binary_crossentropy", "mse": "mse"}

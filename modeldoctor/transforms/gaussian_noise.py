@@ -10,7 +10,10 @@ from __future__ import annotations
 import libcst as cst
 
 from modeldoctor.transforms.base import Param, TransformSpec
-from modeldoctor.transforms.insertion import NOISES, Decline, InputInserter, Model, Plan, Script, code, number
+from modeldoctor.transforms.edit_plan import Decline, Plan
+from modeldoctor.transforms.insertion import InputInserter
+from modeldoctor.transforms.layer_kinds import NOISES, code, number
+from modeldoctor.transforms.model_sites import Model, Script
 
 
 class AddGaussianNoise(InputInserter):

@@ -10,9 +10,7 @@ from __future__ import annotations
 import libcst as cst
 
 from modeldoctor.transforms.base import Param, TransformSpec
-from modeldoctor.transforms.calls import (
-    OptimizerCommand,
-    Site,
+from modeldoctor.transforms.call_edits import (
     append_arg,
     arg_of,
     has_star,
@@ -22,6 +20,7 @@ from modeldoctor.transforms.calls import (
     replace_arg,
     same_number,
 )
+from modeldoctor.transforms.optimizer_command import OptimizerCommand, Site
 
 
 class GradientClipping(OptimizerCommand):

@@ -9,11 +9,10 @@ from __future__ import annotations
 import libcst as cst
 
 from modeldoctor.transforms.base import Param, TransformSpec
-from modeldoctor.transforms.layer_args import (
+from modeldoctor.transforms.keyword_edits import (
     KERNEL_LAYERS,
     RECURRENT_LAYERS,
     CannotEdit,
-    LayerArgCommand,
     describe,
     keyword,
     quote_of,
@@ -22,6 +21,7 @@ from modeldoctor.transforms.layer_args import (
     string_node,
     string_value,
 )
+from modeldoctor.transforms.layer_args import LayerArgCommand
 
 RELU_FAMILY = frozenset({"relu", "relu6", "leaky_relu", "elu", "gelu", "silu", "mish", "celu"})
 

@@ -11,17 +11,10 @@ from __future__ import annotations
 import libcst as cst
 
 from modeldoctor.transforms.base import Param, TransformSpec
-from modeldoctor.transforms.insertion import (
-    PREPROCESSING,
-    Decline,
-    InputInserter,
-    Model,
-    Plan,
-    Script,
-    argument,
-    code,
-    number,
-)
+from modeldoctor.transforms.edit_plan import Decline, Plan
+from modeldoctor.transforms.insertion import InputInserter
+from modeldoctor.transforms.layer_kinds import PREPROCESSING, argument, code, number
+from modeldoctor.transforms.model_sites import Model, Script
 
 MODES = ("normalization", "rescaling")
 BY_HAND = "adapt the Normalization by hand"

@@ -12,9 +12,7 @@ from __future__ import annotations
 import libcst as cst
 
 from modeldoctor.transforms.base import Param, TransformSpec
-from modeldoctor.transforms.calls import (
-    OptimizerCommand,
-    Site,
+from modeldoctor.transforms.call_edits import (
     arg_of,
     has_star,
     kwarg,
@@ -24,6 +22,7 @@ from modeldoctor.transforms.calls import (
     replace_arg,
     same_number,
 )
+from modeldoctor.transforms.optimizer_command import OptimizerCommand, Site
 
 
 class SetLearningRate(OptimizerCommand):

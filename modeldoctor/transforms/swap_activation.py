@@ -11,11 +11,10 @@ from __future__ import annotations
 import libcst as cst
 
 from modeldoctor.transforms.base import Param, TransformSpec
-from modeldoctor.transforms.layer_args import (
+from modeldoctor.transforms.keyword_edits import (
     ACTIVATION_LAYER,
     KERNEL_LAYERS,
     CannotEdit,
-    LayerArgCommand,
     canonical_activation,
     describe,
     keyword,
@@ -26,6 +25,7 @@ from modeldoctor.transforms.layer_args import (
     string_node,
     string_value,
 )
+from modeldoctor.transforms.layer_args import LayerArgCommand
 
 SATURATING = frozenset({"sigmoid", "tanh", "hard_sigmoid"})
 

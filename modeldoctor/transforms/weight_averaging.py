@@ -9,9 +9,7 @@ from __future__ import annotations
 import libcst as cst
 
 from modeldoctor.transforms.base import Param, TransformSpec
-from modeldoctor.transforms.calls import (
-    OptimizerCommand,
-    Site,
+from modeldoctor.transforms.call_edits import (
     append_arg,
     arg_of,
     has_star,
@@ -21,6 +19,7 @@ from modeldoctor.transforms.calls import (
     replace_arg,
     same_number,
 )
+from modeldoctor.transforms.optimizer_command import OptimizerCommand, Site
 
 DEFAULT_MOMENTUM = 0.99
 
