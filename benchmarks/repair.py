@@ -69,16 +69,22 @@ def main() -> None:
             # positive = better, whichever way the target measure points
             gain = (after.mean - before.mean) * (1 if before.higher_is_better else -1)
             target = f"{before.name} {before.mean:.4g} → {after.mean:.4g}"
-        rows.append((relative, outcome, gain, cost))
+        ratio = accepted.after.mean / accepted.before.mean if accepted and accepted.after and accepted.before.mean else None
+        rows.append((relative, outcome, gain, cost, accepted.before.name if accepted else "", ratio))
         cure = accepted.transform if accepted else "-"
         print(f"{Path(relative).name[:40]:40} {label:24} {cure:20} {outcome:8} {target:34} x{cost:5.1f}", flush=True)
     gone = sum(r[1] == "gone" for r in rows)
     weaker = sum(r[1] == "weaker" for r in rows)
     print(f"\nrepair success rate (finding gone, target not worse): {gone}/{len(rows)} = {gone / max(len(rows), 1):.0%}"
           f"; clearly weaker: {weaker}")
-    gains = [r[2] for r in rows if r[2] is not None and r[2] == r[2]]
-    if gains:
-        print(f"mean change of the target metric over kept cures (positive = better): {statistics.mean(gains):+.4f}")
+    # one summary per target measure: accuracies average in points; losses of 0.03 and of 5e8 only as ratios
+    for name in sorted({r[4] for r in rows if r[2] is not None}):
+        kept = [r for r in rows if r[4] == name and r[2] is not None and r[2] == r[2]]
+        if name.endswith("accuracy"):
+            print(f"mean change of {name} over kept cures ({len(kept)}): {statistics.mean(r[2] for r in kept):+.4f}")
+        else:
+            ratios = [r[5] for r in kept if r[5] is not None]
+            print(f"median {name} after/before over kept cures ({len(kept)}): x{statistics.median(ratios):.3f}")
     print(f"time cost relative to one plain run: median x{statistics.median(r[3] for r in rows):.1f}")
 
 

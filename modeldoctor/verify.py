@@ -24,7 +24,7 @@ from modeldoctor.ftypes import Finding, Measure, Prescription, Trial
 from modeldoctor.prescribe import allowed, prescribe
 from modeldoctor.record import RunRecord
 from modeldoctor.rules import Catalog
-from modeldoctor.runner import RunOptions
+from modeldoctor.runner import RunOptions, RunOutcome
 from modeldoctor.treatment import TreatmentError, treat
 from modeldoctor.trials import TrialJob, TrialRunner
 
@@ -104,6 +104,19 @@ def judge(finding: Finding, before: Measure, after_records: Sequence[RunRecord],
     return "accepted", f"{finding.name} {gone}; {after.name} {before.mean:.4g} → {after.mean:.4g}", after, evidence
 
 
+def why_not_finished(outcome: RunOutcome) -> str:
+    """A trial that did not finish is reported with its cause: the treated script's own error when it raised."""
+    if outcome.timed_out:
+        return "timed out"
+    exit = outcome.record.exit if outcome.record is not None else None
+    if exit is not None and exit.exception_type:
+        message = (exit.message or "").strip().splitlines()
+        return f"crashed: {exit.exception_type}" + (f": {message[0][:200]}" if message else "")
+    if exit is not None and exit.status == "exit":
+        return f"exited with code {exit.returncode} before a fit finished"
+    return "did not finish a fit"
+
+
 def treatable(findings: Sequence[Finding], untreatable: set[str]) -> list[Finding]:
     """Findings worth a cure now: not caused by another finding still kept (a cure of the cause comes first).
 
@@ -145,7 +158,7 @@ class Verifier:
         for seed, outcome in enumerate(outcomes):
             record = outcome.record
             if outcome.timed_out or record is None or not record.fits:
-                failures.append(f"seed {seed}: " + ("timed out" if outcome.timed_out else "did not finish a fit"))
+                failures.append(f"seed {seed}: {why_not_finished(outcome)}")
             else:
                 records.append(record)
         return records, failures, time.perf_counter() - started

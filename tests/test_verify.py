@@ -51,6 +51,12 @@ params = { callback = "TerminateOnNaN" }
 rationale = "Does nothing for overfitting: here to be rejected."
 
 [[cures]]
+transform = "swap_activation"
+applicability = "unsafe"
+params = { activation = "no_such_activation" }
+rationale = "Writes an activation Keras does not know: the treated script crashes, and the trial says so."
+
+[[cures]]
 transform = "early_stopping"
 applicability = "unsafe"
 params = { patience = 5 }
@@ -59,8 +65,9 @@ rationale = "Stop at the turning point and keep the best weights."
 
 
 def test_a_cure_that_does_not_help_is_rejected_and_the_next_one_confirmed_and_applied(tmp_path):
-    """A user rule lists a useless cure first: it is tried, rejected with its numbers, and the
-    next candidate (early stopping) is confirmed and written."""
+    """A user rule lists a useless cure first and a crashing one second: the first is rejected with
+    its numbers, the second reported as failed (not skipped), and the next candidate (early
+    stopping) is confirmed and written."""
     rules = tmp_path / "rules"
     rules.mkdir()
     (rules / "MD201-overfitting.toml").write_text(USELESS_FIRST)
@@ -70,10 +77,12 @@ def test_a_cure_that_does_not_help_is_rejected_and_the_next_one_confirmed_and_ap
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     trials = [t for t in report["trials"] if t["finding"] == "overfitting"]
-    assert [(t["transform"], t["verdict"]) for t in trials[:2]] == [("add_callback", "rejected"),
+    assert [(t["transform"], t["verdict"]) for t in trials[:3]] == [("add_callback", "rejected"),
+                                                                   ("swap_activation", "failed"),
                                                                    ("early_stopping", "accepted")]
-    rejected, accepted = trials[0], trials[1]
+    rejected, failed, accepted = trials
     assert "still there" in rejected["reason"] and rejected["after"]["values"], "a rejected cure shows its numbers"
+    assert "seed 0: crashed: ValueError" in failed["reason"] and "seed 1" in failed["reason"] and failed["after"] is None
     assert accepted["evidence_after"] is None, "the finding is gone"
     noise = max(accepted["before"]["spread"], accepted["after"]["spread"])
     assert accepted["after"]["mean"] >= accepted["before"]["mean"] - noise, "the target did not get worse"
