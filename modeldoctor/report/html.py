@@ -109,8 +109,9 @@ def _trial_chart(trial: Trial, number: int) -> svg.Chart | None:
         return None
     drawn = []
     last = max(len(curve) for curve in (*trial.before.curves, *trial.after.curves))
-    for label, measure, color, dash, offset in (("before", trial.before, BEFORE, "6 4", 0.3),
-                                                ("after", trial.after, AFTER.get(trial.verdict, VAL), "", 0.6)):
+    # after first, so the dashed before-curves stay visible where a cure left the epochs alone (weight averaging)
+    for label, measure, color, dash, offset in (("after", trial.after, AFTER.get(trial.verdict, VAL), "", 0.6),
+                                                ("before", trial.before, BEFORE, "6 4", 0.3)):
         for i, curve in enumerate(measure.curves):
             seed = trial.seeds[i] if i < len(trial.seeds) else i
             drawn.append(svg.Series(label=label, color=color, xs=list(range(1, len(curve) + 1)), ys=list(curve),
