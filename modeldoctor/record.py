@@ -235,7 +235,7 @@ def _build(tp: Any, value: Any) -> Any:
     if origin is list:
         (item,) = typing.get_args(tp) or (Any,)
         return [_build(item, v) for v in value]
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):  # a hint names the class, never an instance
         hints = typing.get_type_hints(tp)
         known = {f.name for f in dataclasses.fields(tp)}
         return tp(**{k: _build(hints[k], v) for k, v in value.items() if k in known})

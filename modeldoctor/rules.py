@@ -12,6 +12,7 @@ import re
 import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +66,7 @@ def _require(data: dict[str, Any], key: str, kind: type, where: str) -> Any:
     return value
 
 
-def _enum(enum: type, value: str, key: str, where: str) -> Any:
+def _enum(enum: type[Enum], value: str, key: str, where: str) -> Any:
     try:
         return enum(value)
     except ValueError:

@@ -76,6 +76,7 @@ def prove(treatment: Treatment, transforms: Mapping[str, Any]) -> None:
     for p in treatment.prescriptions:
         if not p.applied:
             continue
+        assert p.cure.transform is not None  # treat() applies only cures that name a transform
         again = run_transform(transforms[p.cure.transform], treatment.source, p.params,
                               remap_targets(p.targets, treatment.original, treatment.source))
         if again.changed:

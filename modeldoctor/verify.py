@@ -9,6 +9,7 @@ otherwise the rule's next cure is tried.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import tempfile
 import time
@@ -203,27 +204,27 @@ class Verifier:
                 continue
             (prescription,) = prescribe([finding], self.catalog, records, self.transforms, self.unsafe,
                                         {finding.name: index})
-            base = dict(code=finding.code, finding=finding.name, transform=cure.transform or "",
-                        params=prescription.params, before=before, evidence_before=finding.evidence,
-                        seeds=tuple(range(self.seeds)), round=round_)
+            # What every trial of this cure records, whatever its verdict; a partial keeps the fields typed.
+            trial = functools.partial(Trial, code=finding.code, finding=finding.name, transform=cure.transform or "",
+                                      params=prescription.params, before=before, evidence_before=finding.evidence,
+                                      seeds=tuple(range(self.seeds)), round=round_)
             try:
                 treated = treat(source, [prescription], self.transforms)
             except TreatmentError as error:
-                trials.append(Trial(**base, verdict="declined", reason=str(error)))
+                trials.append(trial(verdict="declined", reason=str(error)))
                 continue
             applied = treated.prescriptions[0]
             if not applied.applied:
-                trials.append(Trial(**base, verdict="declined", reason=applied.declined or "nothing to change"))
+                trials.append(trial(verdict="declined", reason=applied.declined or "nothing to change"))
                 continue
             self.on_event(f"trying {cure.transform} for {finding.name} ({self.seeds} seeds)")
             after_records, failures, wall = self.runs(treated.source)
             if failures:
-                trials.append(Trial(**base, verdict="failed", reason="; ".join(failures), wall_time=wall,
-                                    edits=applied.edits))
+                trials.append(trial(verdict="failed", reason="; ".join(failures), wall_time=wall, edits=applied.edits))
                 continue
             after_findings = diagnose_runs(after_records, self.thresholds, self.catalog)
             verdict, reason, after, evidence = judge(finding, before, after_records, after_findings)
-            trials.append(Trial(**base, verdict=verdict, reason=reason, after=after, evidence_after=evidence,
+            trials.append(trial(verdict=verdict, reason=reason, after=after, evidence_after=evidence,
                                 wall_time=wall, edits=applied.edits))
             self.on_event(f"{verdict}: {reason}")
             if verdict == "accepted":

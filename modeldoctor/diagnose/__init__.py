@@ -50,7 +50,7 @@ def diagnose_runs(records: Sequence[RunRecord], thresholds: Thresholds, catalog:
                 evidence = {**finding.evidence, "runs_with_finding": f"{counts[finding.name]}/{len(records)}"}
                 merged[finding.name] = dataclasses.replace(finding, evidence=evidence)
     for detect in detectors_for(("runs",)):
-        finding = detect(records, thresholds)
-        if finding is not None:
-            merged[finding.name] = _stamp(finding, catalog)
+        spread = detect(records, thresholds)
+        if spread is not None:
+            merged[spread.name] = _stamp(spread, catalog)
     return rank(list(merged.values()))

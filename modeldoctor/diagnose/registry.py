@@ -10,7 +10,7 @@ import importlib
 import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from modeldoctor.ftypes import Family, Finding, Severity
 from modeldoctor.record import Location
@@ -23,11 +23,19 @@ class DetectorInfo:
     needs: str  # "curves": epoch logs only; "run": a probed run; "runs": several seeded runs
 
 
-Detector = Callable[..., Any]
+DetectorFn = TypeVar("DetectorFn", bound=Callable[..., Any])
 
 
-def detector(name: str, family: Family, needs: str = "run") -> Callable[[Detector], Detector]:
-    def mark(fn: Detector) -> Detector:
+class Detector(Protocol):
+    """A function marked by `@detector`, as the walk hands it out: callers read its `detector_info` typed."""
+
+    detector_info: DetectorInfo
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Finding | None: ...
+
+
+def detector(name: str, family: Family, needs: str = "run") -> Callable[[DetectorFn], DetectorFn]:
+    def mark(fn: DetectorFn) -> DetectorFn:
         fn.detector_info = DetectorInfo(name, family, needs)  # type: ignore[attr-defined]
         return fn
 

@@ -56,7 +56,7 @@ def user_location(files: UserFiles, owner: Any = None) -> Location | None:
     A subclass's `__init__` calling `super().__init__()` is not where the object
     was created: the caller of that `__init__` is.
     """
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None:
         if files.owns(frame.f_code.co_filename) and (
             owner is None or frame.f_locals.get("self") is not owner

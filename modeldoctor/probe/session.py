@@ -184,7 +184,7 @@ def _early_stopping(callbacks: Any) -> dict[str, Any] | None:
     return None
 
 
-def _wrap_init(cls: type, locations: dict[int, rec.Location], files: UserFiles) -> None:
+def _wrap_init(cls: type[Any], locations: dict[int, rec.Location], files: UserFiles) -> None:
     original = cls.__init__
 
     @functools.wraps(original)

@@ -99,8 +99,8 @@ def sample_layers(model: Any, layers: list[Any], x: Any, y: Any) -> list[LayerSa
         weights = layer.trainable_weights
         sample = LayerSample(layer=layer.name)
         if weights:
-            gs = [by_id.get(id(v)) for v in weights]
-            gs = [np.asarray(g) for g in gs if g is not None]
+            layer_grads = [by_id.get(id(v)) for v in weights]  # None for a weight the loss does not reach
+            gs = [np.asarray(g) for g in layer_grads if g is not None]
             if gs:
                 sample.grad_norm = float(np.sqrt(sum(float(np.sum(g**2)) for g in gs)))
                 count = sum(g.size for g in gs)

@@ -39,7 +39,7 @@ def metric_key(fit: FitRecord) -> str | None:
         keys.extend(k for k in epoch if k not in keys)
     plain = [k for k in keys if not k.startswith("val_") and k not in METRIC_SKIP]
     paired = [k for k in plain if f"val_{k}" in keys]
-    return (paired or plain or [None])[0]
+    return next(iter(paired or plain), None)
 
 
 def use_log(values: Sequence[float | None], ratio: float = 100.0) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TypeGuard
 
 WIDTH, HEIGHT = 480, 250
 LEFT, RIGHT, TOP, BOTTOM = 46, 14, 22, 42
@@ -166,7 +167,7 @@ def line_chart(
 
     `markers` are (x, label, hover text, severity): a vertical line at data x.
     """
-    def usable(v: float | None) -> bool:
+    def usable(v: float | None) -> TypeGuard[float]:
         return v is not None and math.isfinite(v) and (v > 0 or not log)
 
     ys = [v for s in series for v in s.ys if usable(v)]

@@ -51,14 +51,18 @@ def _buckets(values: Sequence[float | None], width: int) -> list[list[float]]:
     return [[values[i] for i in group if values[i] is not None] for group in groups]  # type: ignore[misc]
 
 
+def _finite_or_inf(value: float | None) -> float:
+    """A missing or non-finite value ranks last, so the minimum shown is a number a reader can trust."""
+    return value if value is not None and math.isfinite(value) else math.inf
+
+
 def _change(values: Sequence[float | None]) -> str:
     ok = series.finite(values)
     if not values or not ok:
         return "no finite value" if values else ""
     last = values[-1]
     text = f"{view.fmt_number(values[0])} → {view.fmt_number(last)}"
-    best = min(range(len(values)), key=lambda i: values[i] if values[i] is not None and
-               math.isfinite(values[i]) else math.inf)  # type: ignore[operator]
+    best = min(range(len(values)), key=lambda i: _finite_or_inf(values[i]))
     if best != len(values) - 1:
         text += f"  (min {view.fmt_number(values[best])} at epoch {best + 1})"
     return text

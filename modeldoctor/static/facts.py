@@ -42,19 +42,11 @@ def _snake(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
 
 
-@dataclass(eq=False)
-class KCall:
-    """A call to a Keras constructor: a layer, optimizer, callback, loss, dataset loader…"""
+class CallArguments:
+    """Argument lookups shared by `KCall` and `MethodCall`: both wrap an `ast.Call` read with the file's constants."""
 
-    qualname: str  # canonical: "keras.layers.Dense"
     node: ast.Call
-    line: int
-    column: int
-    constants: dict[str, Any] = field(default_factory=dict, repr=False)
-
-    @property
-    def kind(self) -> str:
-        return self.qualname.rsplit(".", 1)[-1]
+    constants: dict[str, Any]
 
     def arg_node(self, name: str, index: int | None = None) -> ast.expr | None:
         for keyword in self.node.keywords:
@@ -77,6 +69,21 @@ class KCall:
         if node is None:
             return UNKNOWN if self.opaque() else MISSING
         return literal(node, self.constants)
+
+
+@dataclass(eq=False)
+class KCall(CallArguments):
+    """A call to a Keras constructor: a layer, optimizer, callback, loss, dataset loader…"""
+
+    qualname: str  # canonical: "keras.layers.Dense"
+    node: ast.Call
+    line: int
+    column: int
+    constants: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def kind(self) -> str:
+        return self.qualname.rsplit(".", 1)[-1]
 
     @property
     def activation(self) -> Any:
@@ -167,9 +174,11 @@ def output_of(model: Model) -> Output | None:
     if activation_layer is not None and i >= 1 and layers[i].kind in NORMALIZATION_LAYERS:
         normalized = layers[i].call
         i -= 1
-    if i < 0 or layers[i].kind not in WEIGHT_LAYERS or layers[i].call is None:
+    if i < 0 or layers[i].kind not in WEIGHT_LAYERS:
         return None
     layer = layers[i].call
+    if layer is None:
+        return None
     activation = layer.activation
     if activation_layer is not None and activation == "linear":
         activation = activation_layer.activation
@@ -181,7 +190,7 @@ def output_of(model: Model) -> Output | None:
 
 
 @dataclass(eq=False)
-class MethodCall:
+class MethodCall(CallArguments):
     """A `.compile(...)` or `.fit(...)` call, and the model it was called on when known."""
 
     node: ast.Call
@@ -191,10 +200,6 @@ class MethodCall:
     model: Model | None
     constants: dict[str, Any] = field(default_factory=dict, repr=False)
     callbacks: tuple[str | None, ...] | None = None  # fit: callback class names (None: not known); None: unknown
-
-    arg_node = KCall.arg_node
-    opaque = KCall.opaque
-    arg = KCall.arg
 
 
 @dataclass

@@ -42,14 +42,16 @@ class AddCallback(FitCommand):
         return {**defaults, **(self.params["kwargs"] or {})}
 
     def plan_fit(self, call: cst.Call) -> None:
+        cls = self.cls
+        assert cls is not None  # check_params found the class, or the file was declined before planning
         arg = self.fit_arg(call, "callbacks")
-        if arg is not None and self.has_callback(arg.value, self.cls):
-            self.warn(f"fit on line {self.line_of(call)} already has a {self.cls} callback")
+        if arg is not None and self.has_callback(arg.value, cls):
+            self.warn(f"fit on line {self.line_of(call)} already has a {cls} callback")
             return
         kwargs = self.kwargs_for(call)
 
         def edit(node: cst.Call) -> tuple[cst.Call, str]:
-            new, text = self.with_callback(node, self.callback(self.cls, kwargs))
+            new, text = self.with_callback(node, self.callback(cls, kwargs))
             return new, f"fit: {text}"
 
         self.schedule(call, edit)

@@ -11,22 +11,22 @@ from __future__ import annotations
 import difflib
 import re
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, ClassVar
 
 import libcst as cst
 from libcst.codemod import (
     CodemodContext,
     SkipFile,
-    TransformExit,
     TransformFailure,
+    TransformResult,
     TransformSkip,
     TransformSuccess,
     VisitorBasedCodemodCommand,
     transform_module,
 )
-from libcst.metadata import PositionProvider
+from libcst.metadata import PositionProvider, ProviderT
 
 from modeldoctor.ftypes import Target
 
@@ -42,7 +42,7 @@ class Param:
 class TransformSpec:
     name: str
     description: str
-    command: type[VisitorBasedCodemodCommand]
+    command: type[TargetedCommand]  # built with params and targets, read for its edits
     params: Mapping[str, Param] = field(default_factory=dict)
     target_kinds: tuple[str, ...] = ()
 
@@ -80,7 +80,8 @@ def resolve_params(spec: TransformSpec, given: Mapping[str, Any], where: str = "
 class TargetedCommand(VisitorBasedCodemodCommand):
     """Base for our transforms: knows its params and targets, and records human-readable edits."""
 
-    METADATA_DEPENDENCIES = (PositionProvider,)
+    # Declared as the base does, so a subclass may depend on more providers than this one.
+    METADATA_DEPENDENCIES: ClassVar[Collection[ProviderT]] = (PositionProvider,)
 
     def __init__(self, context: CodemodContext, params: Mapping[str, Any], targets: Sequence[Target]) -> None:
         super().__init__(context)
@@ -121,7 +122,7 @@ def run(spec: TransformSpec, source: str, params: Mapping[str, Any], targets: Se
         return Outcome(source, declined=f"the source does not parse: {exc.message}")
     context = CodemodContext()
     command = spec.command(context, resolve_params(spec, params), targets)
-    result: TransformExit = transform_module(command, source)
+    result: TransformResult = transform_module(command, source)
     if isinstance(result, TransformSkip):
         return Outcome(source, declined=result.skip_description or "nothing to change")
     if isinstance(result, TransformFailure):

@@ -100,7 +100,9 @@ class KerasCommand(TargetedCommand):
 
     def code(self, node: cst.CSTNode) -> str:
         """The node's source on one line, without comments, for notes and reasons."""
-        text = " ".join(self.tree.code_for_node(node.visit(_NoComments())).split())
+        bare = node.visit(_NoComments())
+        assert isinstance(bare, cst.CSTNode)  # dropping comments never removes or splits the node
+        text = " ".join(self.tree.code_for_node(bare).split())
         text = re.sub(r",? ([)\]}])", r"\1", re.sub(r"([(\[{]) ", r"\1", text))
         return text if len(text) <= 120 else text[:117] + "..."
 

@@ -34,10 +34,12 @@ class ChangeOptimizer(OptimizerCommand):
         return None
 
     def edit_optimizer(self, call: cst.Call, site: Site) -> cst.Call | str:
+        cls = self.cls
+        assert cls is not None  # check_params found the class, or the file was declined before planning
         rate = self.params["learning_rate"]
         if has_star(call):
             return f"`{self.code(call)}` passes *args/**kwargs: cannot tell which arguments to keep"
-        allowed = COMMON_ARGS | OPTIMIZER_ARGS[self.cls]
+        allowed = COMMON_ARGS | OPTIMIZER_ARGS[cls]
         first = arg_of(call, "learning_rate", 0)
         new = call
         for arg in call.args:
@@ -57,8 +59,8 @@ class ChangeOptimizer(OptimizerCommand):
             if rate is not None and not same_number(current.value, rate):
                 changed = changed.with_changes(value=literal(float(rate)))
             new = replace_arg(new, current, changed)
-        if self.qualified(new.func) != f"keras.optimizers.{self.cls}":
-            new = new.with_changes(func=self.names.ref(self.context, "optimizers", self.cls))
+        if self.qualified(new.func) != f"keras.optimizers.{cls}":
+            new = new.with_changes(func=self.names.ref(self.context, "optimizers", cls))
         return new
 
 

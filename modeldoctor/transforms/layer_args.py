@@ -57,7 +57,11 @@ class LayerArgCommand(TargetedCommand):
 
     CLASSES: frozenset[str] = KERNEL_LAYERS
     WHAT = "this edit"  # "adding a kernel_regularizer": names the edit in warnings
-    NOTHING = "no layer this edit applies to"  # the reason to decline when the pattern finds nothing
+
+    @property
+    def NOTHING(self) -> str:  # noqa: N802 - read like the constant most subclasses set
+        """Why to decline when the pattern finds nothing; a property, so a subclass may word it from its params."""
+        return "no layer this edit applies to"
 
     def visit_Module(self, node: cst.Module) -> bool:
         self.names = scan(node)

@@ -260,8 +260,8 @@ def analyze(module: cst.Module, names: KerasNames) -> ModelMap:
             returns = found.returns.get(id(method), [])
             by_model[id(klass)] = [c for o, v in returns for c in resolver.layers(v, _Where(method, klass, o))]
     covered = {(id(where.scope), bound) for _, _, kind, where, bound in found.models if kind == "sequential"}
-    for key, added in found.adds.items():
-        if key not in covered:  # `.add` on a model built elsewhere
+    for site, added in found.adds.items():
+        if site not in covered:  # `.add` on a model built elsewhere
             by_model[id(added[-1])] = added[-1:]
     outputs = {id(c): c for calls in by_model.values() for c in calls}
     if not by_model:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import math
 import statistics
 from collections.abc import Sequence
 
 from modeldoctor.diagnose.registry import detector, found
-from modeldoctor.diagnose.series import accuracy_key, kept_value, r
+from modeldoctor.diagnose.series import accuracy_key, finite, kept_value, r
 from modeldoctor.diagnose.thresholds import Thresholds
 from modeldoctor.ftypes import Family, Finding
 from modeldoctor.record import RunRecord
@@ -18,10 +17,10 @@ def high_variance(runs: Sequence[RunRecord], t: Thresholds) -> Finding | None:
     fits = [run.fits[-1] for run in runs if run.fits and run.fits[-1].epochs]
     if len(fits) < 2:
         return None
-    losses = [kept_value(fit, "val_loss", False) for fit in fits]
-    if any(v is None or not math.isfinite(v) for v in losses):
+    losses = finite(kept_value(fit, "val_loss", False) for fit in fits)
+    if len(losses) < len(fits):
         return None  # a run that diverged is nan-loss's finding, not a spread
-    mean, spread = statistics.mean(losses), statistics.stdev(losses)  # type: ignore[arg-type]
+    mean, spread = statistics.mean(losses), statistics.stdev(losses)
     evidence = {"runs": len(fits), "seeds": [run.seed for run in runs], "final_val_loss": [r(v) for v in losses],
                 "val_loss_mean": r(mean), "val_loss_std": r(spread), "threshold_cv": t.variance_loss_cv}
     cv = spread / mean if mean > 0 else 0.0
@@ -33,13 +32,13 @@ def high_variance(runs: Sequence[RunRecord], t: Thresholds) -> Finding | None:
                f"({cv:.0%} of the mean)")
     key = accuracy_key(fits[0])
     if key:
-        values = [kept_value(fit, f"val_{key}", True) for fit in fits]
-        if all(v is not None and math.isfinite(v) for v in values):
-            judged, limit = statistics.stdev(values), t.variance_metric_std  # type: ignore[arg-type]
+        values = finite(kept_value(fit, f"val_{key}", True) for fit in fits)
+        if len(values) == len(fits):
+            judged, limit = statistics.stdev(values), t.variance_metric_std
             evidence.update({f"final_val_{key}": [r(v) for v in values], f"val_{key}_std": r(judged),
                              "threshold_metric_std": limit})
             message = (f"final validation {key} varies across {len(fits)} seeds: "
-                       f"{statistics.mean(values):.3f} ± {judged:.3f}")  # type: ignore[arg-type]
+                       f"{statistics.mean(values):.3f} ± {judged:.3f}")
     evidence["spread"] = r(judged)
     if judged <= limit:
         return None

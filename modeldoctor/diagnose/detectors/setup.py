@@ -96,6 +96,7 @@ def poor_initialization(fit: FitRecord, t: Thresholds) -> Finding | None:
     if not bad:
         return None
     layer, ratio = max(bad, key=lambda b: abs(math.log(b[1])))
+    assert layer.fan_in is not None  # only layers with a fan-in were judged
     direction = "too small" if ratio < 1 else "too large"
     evidence = {"layers": [b[0].name for b in bad], "std_to_expected": {b[0].name: r(b[1]) for b in bad},
                 "initial_std": r(layer.initial_kernel_std), "expected_std": r(1 / math.sqrt(layer.fan_in)),
