@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from modeldoctor.diagnose import diagnose_runs
-from modeldoctor.diagnose.series import accuracy_key, kept_value
+from modeldoctor.diagnose.series import accuracy_key, curve, kept_value
 from modeldoctor.diagnose.thresholds import Thresholds
 from modeldoctor.ftypes import Finding, Measure, Prescription, Trial
 from modeldoctor.prescribe import allowed, prescribe
@@ -66,14 +66,10 @@ def target_measure(records: Sequence[RunRecord]) -> Measure:
     if sample is not None and name not in sample.epochs[-1]:
         name = "loss"
     values = [kept_value(fit, name, higher) if fit is not None else None for fit in fits]
-    curves = tuple(tuple(_number(epoch.get(name)) for epoch in fit.epochs) if fit is not None else ()
+    curves = tuple(tuple(math.nan if v is None else v for v in curve(fit, name)) if fit is not None else ()
                    for fit in fits)
     return Measure(name=name, higher_is_better=higher,
                    values=tuple(math.nan if v is None else v for v in values), curves=curves)
-
-
-def _number(value: Any) -> float:
-    return float(value) if isinstance(value, (int, float)) else math.nan
 
 
 def not_worse(before: Measure, after: Measure) -> bool:
