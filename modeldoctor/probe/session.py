@@ -1,7 +1,9 @@
 """One instrumented run: wraps Keras so every `fit` is recorded, and saves the record.
 
-The user's script is never edited to be observed: `Model.fit`, `Model.compile`,
-`Layer.__init__` and `Optimizer.__init__` are wrapped once Keras is imported.
+The user's script is never edited to be observed: `Model.fit` and `Model.compile`
+are wrapped once Keras is imported, and `Layer.__new__` / `Optimizer.__new__` note
+where each object was created. No `__init__` is touched: Keras (and users) read
+its signature to rebuild objects from their config.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from modeldoctor import record as rec
 from modeldoctor.probe import describe
 from modeldoctor.probe.locate import UserFiles, user_location
 from modeldoctor.probe.recorder import make_recorder
+from modeldoctor.record import planned_epochs
 
 SAMPLE_ROWS = 128
 
@@ -40,6 +43,9 @@ class ProbeSession:
         rec.save(self.record, self.record_path)
 
     def progress(self, event: str) -> None:
+        if event in ("epoch", "fit-end"):
+            # Every epoch's end is on disk (atomically): a timeout, Ctrl-C or kill keeps what was seen.
+            self.save()
         if self.progress_path is None or not self.record.fits:
             return
         fit = self.record.fits[-1]
@@ -47,13 +53,11 @@ class ProbeSession:
             "event": event,
             "fit": fit.index,
             "epoch": len(fit.epochs),
-            "epochs": fit.fit_args.epochs,
+            "epochs": planned_epochs(fit.fit_args.epochs, self.record.max_epochs),
             "loss": fit.epochs[-1].get("loss") if fit.epochs else None,
         }
         with open(self.progress_path, "a", encoding="utf-8") as out:
             out.write(json.dumps(line) + "\n")
-        if event == "fit-end":
-            self.save()
 
     # -- wrapping Keras ---------------------------------------------------
 
@@ -66,8 +70,8 @@ class ProbeSession:
             self.record.backend = None
         if self.record.seed is not None:
             _offset_seeds(keras, self.record.seed)
-        _wrap_init(keras.layers.Layer, self.locations, self.files)
-        _wrap_init(keras.optimizers.Optimizer, self.locations, self.files)
+        _record_creation_sites(keras.layers.Layer, self.locations, self.files)
+        _record_creation_sites(keras.optimizers.Optimizer, self.locations, self.files)
         model = keras.Model
         model.compile = self._wrap_compile(model.compile)
         model.fit = self._wrap_fit(keras, model.fit)
@@ -184,18 +188,35 @@ def _early_stopping(callbacks: Any) -> dict[str, Any] | None:
     return None
 
 
-def _wrap_init(cls: type[Any], locations: dict[int, rec.Location], files: UserFiles) -> None:
-    original = cls.__init__
+def _record_creation_sites(base: type[Any], locations: dict[int, rec.Location], files: UserFiles) -> None:
+    """Record where each instance of `base` (or of a subclass) is created, from `base.__new__`.
+
+    `__init__` is left alone on purpose: Keras builds a layer's config from
+    `inspect.signature(cls.__init__)` and `inspect.getfullargspec(cls.__init__)`
+    (which does not follow `__wrapped__`), so a `*args, **kwargs` wrapper there
+    breaks any custom layer without an `__init__` of its own. At `__new__` time
+    no frame of the object's own `__init__` is on the stack yet, so the first
+    frame in the user's files is the creation site, even for layers built in a
+    subclassed model's `__init__`.
+    """
+    original: Any = base.__new__
+    takes_no_arguments = original is object.__new__  # it refuses extra ones once __new__ is overridden
 
     @functools.wraps(original)
-    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
-        if id(self) not in locations:
-            location = user_location(files, owner=self)
-            if location is not None:
-                locations[id(self)] = location
-        original(self, *args, **kwargs)
+    def __new__(cls: type[Any], *args: Any, **kwargs: Any) -> Any:  # the same parameters as Layer.__new__
+        instance = original(cls) if takes_no_arguments else original(cls, *args, **kwargs)
+        location = user_location(files)
+        if location is None:  # a stale entry of a dead object with the same id must not stick
+            locations.pop(id(instance), None)
+        else:
+            locations[id(instance)] = location
+        return instance
 
-    cls.__init__ = __init__  # type: ignore[misc]
+    if takes_no_arguments:
+        # A Python `__new__` now comes first in the MRO, and `inspect.signature(SomeClass)`
+        # would read it instead of the `__init__` it read before: give it that signature.
+        __new__.__signature__ = inspect.signature(base.__init__)  # type: ignore[attr-defined]
+    base.__new__ = staticmethod(__new__)  # type: ignore[assignment]
 
 
 def _offset_seeds(keras: ModuleType, seed: int) -> None:
