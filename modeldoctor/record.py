@@ -13,6 +13,7 @@ import json
 import types
 import typing
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +87,16 @@ class FitArgs:
 
 @dataclass
 class ArrayStats:
+    """The training inputs, described before `fit` runs.
+
+    Scale statistics (min … feature_max) are over the first `sampled_rows`
+    rows, finite values only. `nonfinite` (NaN/Inf values) and
+    `nonfinite_rows` (rows holding one) are counted over `checked_rows`: every
+    row of the array, because a defect in row 20,000 is a defect too (for a
+    dataset, every row of its first batch). Records written before
+    `checked_rows` existed have it 0 and counted over `sampled_rows`.
+    """
+
     shape: list[int]
     dtype: str
     min: float
@@ -99,10 +110,20 @@ class ArrayStats:
     feature_max: list[float] = field(default_factory=list)
     sampled_rows: int = 0
     nonfinite: int = 0
+    nonfinite_rows: int = 0
+    checked_rows: int = 0
 
 
 @dataclass
 class LabelStats:
+    """The training targets, described before `fit` runs.
+
+    min, max, mean, std, integer_valued, one_hot and n_classes are over the
+    finite values of the first `sampled_rows` rows (NaN in a label column does
+    not make class ids non-integer); `nonfinite` and `nonfinite_rows` are
+    counted over `checked_rows`, every row, as for ArrayStats.
+    """
+
     shape: list[int]
     dtype: str
     min: float
@@ -112,6 +133,10 @@ class LabelStats:
     n_classes: int | None = None
     mean: float = 0.0
     std: float = 0.0
+    sampled_rows: int = 0
+    nonfinite: int = 0
+    nonfinite_rows: int = 0
+    checked_rows: int = 0
 
 
 @dataclass
@@ -161,9 +186,22 @@ class FitRecord:
     final: dict[str, float] = field(default_factory=dict)  # validation of the model fit leaves behind
 
 
+class Status(str, Enum):
+    """How a run ended. The probe writes RUNNING with every epoch's record; the doctor names what stopped it."""
+
+    OK = "ok"
+    ERROR = "error"  # the script raised
+    EXIT = "exit"  # sys.exit with a non-zero status
+    RUNNING = "running"  # only while the child lives; read back, it means the child died
+    TIMEOUT = "timeout"  # --timeout: the doctor stopped it
+    INTERRUPTED = "interrupted"  # Ctrl-C in the doctor
+    TERMINATED = "terminated"  # SIGTERM from someone else
+    KILLED = "killed"  # died without a word (SIGKILL, out of memory, os._exit)
+
+
 @dataclass
 class ExitInfo:
-    status: str = "ok"  # ok | error | exit | timeout
+    status: str = Status.OK.value  # a Status value (kept a plain string in the JSON)
     returncode: int | None = 0
     exception_type: str | None = None
     message: str | None = None
@@ -187,6 +225,13 @@ class RunRecord:
     fits: list[FitRecord] = field(default_factory=list)
     exit: ExitInfo = field(default_factory=ExitInfo)
     wall_time: float = 0.0
+
+
+def planned_epochs(requested: int | None, cap: int | None) -> int | None:
+    """The epochs a fit was going to run: the script's `epochs`, capped by `--epochs` (KERAS_MAX_EPOCHS)."""
+    if requested is None or cap is None:
+        return requested if cap is None else cap
+    return min(requested, cap)
 
 
 class RecordError(ValueError):

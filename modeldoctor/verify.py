@@ -25,8 +25,9 @@ from modeldoctor.ftypes import Finding, Measure, Prescription, Trial
 from modeldoctor.prescribe import allowed, prescribe
 from modeldoctor.record import RunRecord
 from modeldoctor.rules import Catalog
-from modeldoctor.runner import RunOptions, RunOutcome
+from modeldoctor.runner import RunOptions
 from modeldoctor.treatment import TreatmentError, treat
+from modeldoctor.triage import failure
 from modeldoctor.trials import TrialJob, TrialRunner
 
 TRIAL_PREFIX = ".modeldoctor-trial-"  # the copy beside the script that a trial runs
@@ -38,6 +39,7 @@ SEVERITY_KEY: dict[str, tuple[str, bool]] = {
     "learning-rate-too-high": ("update_ratio_median", True),
     "learning-rate-too-low": ("update_ratio_median", False),
     "unscaled-inputs": ("max_feature_rms", True),
+    "non-finite-data": ("worst_share", True),
     "stalled-loss": ("improvement", False),
     "slow-convergence": ("progress", False),
     "oscillating-loss": ("rise_share", True),
@@ -101,19 +103,6 @@ def judge(finding: Finding, before: Measure, after_records: Sequence[RunRecord],
     return "accepted", f"{finding.name} {gone}; {after.name} {before.mean:.4g} → {after.mean:.4g}", after, evidence
 
 
-def why_not_finished(outcome: RunOutcome) -> str:
-    """A trial that did not finish is reported with its cause: the treated script's own error when it raised."""
-    if outcome.timed_out:
-        return "timed out"
-    exit = outcome.record.exit if outcome.record is not None else None
-    if exit is not None and exit.exception_type:
-        message = (exit.message or "").strip().splitlines()
-        return f"crashed: {exit.exception_type}" + (f": {message[0][:200]}" if message else "")
-    if exit is not None and exit.status == "exit":
-        return f"exited with code {exit.returncode} before a fit finished"
-    return "did not finish a fit"
-
-
 def treatable(findings: Sequence[Finding], untreatable: set[str]) -> list[Finding]:
     """Findings worth a cure now: not caused by another finding still kept (a cure of the cause comes first).
 
@@ -153,11 +142,11 @@ class Verifier:
             Path(copy.name).unlink(missing_ok=True)
         records, failures = [], []
         for seed, outcome in enumerate(outcomes):
-            record = outcome.record
-            if outcome.timed_out or record is None or not record.fits:
-                failures.append(f"seed {seed}: {why_not_finished(outcome)}")
+            reason = failure(outcome)
+            if reason is not None or outcome.record is None:
+                failures.append(f"seed {seed}: {reason}")
             else:
-                records.append(record)
+                records.append(outcome.record)
         return records, failures, time.perf_counter() - started
 
     def over_budget(self, started: float) -> bool:

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from modeldoctor.diagnose import diagnose_run, diagnose_runs
-from modeldoctor.diagnose.detectors import activations, curves, generalization, gradients, prediction, setup
+from modeldoctor.diagnose.detectors import activations, curves, data, generalization, gradients, prediction, setup
 from modeldoctor.diagnose.ranking import rank
 from modeldoctor.diagnose.thresholds import Thresholds
 from modeldoctor.ftypes import Family
@@ -142,6 +142,72 @@ def test_unscaled_inputs_on_scale_and_on_spread():
     assert setup.unscaled_inputs(fit(FALLING, inputs=stats([0.0, 0.0], [1.0, 1.0])), T) is None
     assert setup.unscaled_inputs(fit(FALLING, inputs=stats([0.0, 0.0], [1e-4, 1.0])), T) is not None
 
+
+
+def _inputs(nonfinite: int = 0, rows: int = 0, shape: tuple[int, ...] = (569, 30), checked: int | None = None):
+    return ArrayStats(shape=list(shape), dtype="float64", min=-3, max=3, mean=0, std=1, sampled_rows=shape[0],
+                      nonfinite=nonfinite, nonfinite_rows=rows, checked_rows=shape[0] if checked is None else checked)
+
+
+def _targets(nonfinite: int = 0, n: int = 569) -> LabelStats:
+    return LabelStats(shape=[n], dtype="float64", min=0, max=1, integer_valued=True, one_hot=False, n_classes=2,
+                      sampled_rows=n, nonfinite=nonfinite, nonfinite_rows=nonfinite, checked_rows=n)
+
+
+def test_non_finite_inputs_are_counted_with_their_share_and_rows():
+    finding = data.non_finite_data(fit(FALLING, inputs=_inputs(162, 150), labels=_targets()), T)
+    assert finding is not None and finding.name == "non-finite-data" and finding.family is Family.LEARNING
+    e = finding.evidence
+    assert e["where"] == "inputs" and e["inputs_nonfinite"] == 162 and e["inputs_values"] == 569 * 30
+    assert e["inputs_share"] == pytest.approx(162 / 17_070, rel=1e-3) and e["inputs_rows"] == 150
+    assert e["inputs_checked_rows"] == 569 and e["checked"] == "every row" and "targets_nonfinite" not in e
+    assert e["worst_share"] == e["inputs_share"]
+    assert finding.message == ("162 of 17,070 input values (0.95 %, in 150 of 569 rows) are NaN/Inf "
+                               "in the training data of fit 0")
+    assert finding.location is not None and finding.epoch == 0
+
+
+def test_non_finite_targets_alone_and_with_inputs():
+    only = data.non_finite_data(fit(FALLING, inputs=_inputs(), labels=_targets(1)), T)
+    assert only.evidence["where"] == "targets" and only.evidence["targets_nonfinite"] == 1
+    assert only.message == "1 of 569 target values (0.18 %) is NaN/Inf in the training data of fit 0"
+    both = data.non_finite_data(fit(FALLING, inputs=_inputs(3, 3), labels=_targets(57)), T)
+    assert both.evidence["where"] == "inputs and targets"
+    assert both.evidence["worst_share"] == pytest.approx(57 / 569, rel=1e-3)
+
+
+def test_clean_or_unobserved_data_gives_no_non_finite_finding():
+    assert data.non_finite_data(fit(FALLING, inputs=_inputs(), labels=_targets()), T) is None
+    assert data.non_finite_data(fit(FALLING), T) is None  # a generator: nothing was described
+
+
+def test_non_finite_count_of_an_older_record_is_over_its_sampled_rows():
+    old = _inputs(5, 5, shape=(50_000, 4), checked=0)
+    old.sampled_rows = 10_000
+    finding = data.non_finite_data(fit(FALLING, inputs=old), T)
+    assert finding.evidence["inputs_values"] == 40_000 and finding.evidence["inputs_checked_rows"] == 10_000
+
+
+def test_non_finite_data_in_a_dataset_says_only_the_first_batch_was_checked():
+    f = fit(FALLING, inputs=_inputs(2, 1, shape=(32, 30)))
+    f.fit_args.data_kind = "dataset"
+    finding = data.non_finite_data(f, T)
+    assert finding.evidence["checked"] == "the first batch of the dataset"
+    assert "first batch of the training dataset" in finding.message
+
+
+def test_non_finite_data_is_the_root_cause_of_nan_loss_whatever_the_loss_did():
+    nan = fit([math.nan], stopped_on_nan=True, nan_step=0, nan_epoch=0, inputs=_inputs(162, 150))
+    findings = diagnose_run(run(nan), T, load_catalog())
+    assert [x.name for x in findings] == ["non-finite-data", "nan-loss"]
+    first, second = findings
+    assert first.primary and first.code == "MD114" and first.severity.value == "error"
+    assert not second.primary and second.caused_by == ("non-finite-data",)
+    plateau = [0.69, 0.6, 0.55, 0.54, 0.535, 0.533, 0.532, 0.532]  # NaN zeroed by the CPU: a quiet poor fit
+    clean = fit(plateau, val_loss=plateau, labels=classes(2), completed=True)
+    assert [x.name for x in diagnose_run(run(clean), T, load_catalog())] == ["underfitting"]
+    quiet = fit(plateau, val_loss=plateau, labels=classes(2), completed=True, inputs=_inputs(162, 150))
+    assert [x.name for x in diagnose_run(run(quiet), T, load_catalog())] == ["non-finite-data"]
 
 @pytest.mark.parametrize(
     "activation, units, loss, logits, mismatch",

@@ -12,7 +12,8 @@ from collections.abc import Sequence
 
 from modeldoctor.ftypes import Family, Finding, Severity
 
-SETUP = ("learning-rate-too-high", "learning-rate-too-low", "loss-activation-mismatch",
+# Corrupted data first: no setting of the model explains away a NaN in the rows it trains on.
+SETUP = ("non-finite-data", "learning-rate-too-high", "learning-rate-too-low", "loss-activation-mismatch",
          "unscaled-inputs", "poor-initialization")
 GRADIENTS = ("exploding-gradients", "vanishing-gradients", "dying-relu", "saturated-activations")
 
@@ -22,11 +23,17 @@ CAUSES: dict[str, tuple[str, ...]] = {
     "exploding-gradients": ("learning-rate-too-high", "unscaled-inputs", "poor-initialization"),
     "vanishing-gradients": ("saturated-activations", "poor-initialization", "dying-relu"),
     "saturated-activations": ("unscaled-inputs", "poor-initialization", "learning-rate-too-high"),
-    "dying-relu": ("learning-rate-too-high", "poor-initialization", "unscaled-inputs"),
+    # a row holding a NaN makes every unit of the first layer output 0 where ReLU is a max that drops NaN
+    "dying-relu": ("learning-rate-too-high", "poor-initialization", "unscaled-inputs", "non-finite-data"),
     "stalled-loss": (*GRADIENTS, *SETUP, "nan-loss"),
     "slow-convergence": (*GRADIENTS, *SETUP),
-    "oscillating-loss": ("learning-rate-too-high", "exploding-gradients", "unscaled-inputs", "nan-loss"),
-    "generalization-gap": ("overfitting",),
+    "oscillating-loss": ("learning-rate-too-high", "exploding-gradients", "unscaled-inputs", "nan-loss",
+                         "non-finite-data"),
+    # zeroed or NaN rows are wrong examples: a poor fit of them is the data's fault, not the model's capacity
+    "underfitting": ("non-finite-data",),
+    # the epoch that went NaN is validated with destroyed weights: its validation metrics are the NaN's doing
+    "overfitting": ("nan-loss",),
+    "generalization-gap": ("overfitting", "nan-loss"),
     # ||dw||/||w|| is large when ||w|| is tiny: tiny initial weights look like a high rate
     "learning-rate-too-high": ("poor-initialization",),
 }

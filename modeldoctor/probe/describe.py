@@ -18,8 +18,9 @@ from modeldoctor.record import (
     OptimizerInfo,
 )
 
-MAX_ROWS = 10_000
+MAX_ROWS = 10_000  # scale statistics need a sample only
 MAX_FEATURES = 4_096
+CHUNK_VALUES = 1 << 22  # NaN/Inf counting pass: a mask of ~4M values at a time, whatever the data's size
 ACTIVATION_LAYERS = {"ReLU": "relu", "LeakyReLU": "leaky_relu", "ELU": "elu", "Softmax": "softmax"}
 
 
@@ -165,6 +166,27 @@ def as_array(data: Any) -> np.ndarray | None:
     return None
 
 
+def count_nonfinite(x: np.ndarray) -> tuple[int, int]:
+    """NaN/Inf values in `x`, and the rows (first axis) holding at least one, over every row.
+
+    Every row, not a sample: one corrupted measurement in row 20,000 is as
+    much a defect as one in row 3. The pass is chunked so that the mask never
+    costs more than a few megabytes; integer arrays cannot hold NaN and are
+    not scanned.
+    """
+    if x.size == 0 or not np.issubdtype(x.dtype, np.inexact):
+        return 0, 0
+    x = x.reshape(1) if x.ndim == 0 else x
+    step = max(1, CHUNK_VALUES // max(1, x.size // x.shape[0]))
+    values = rows = 0
+    for start in range(0, x.shape[0], step):
+        chunk = x[start : start + step]
+        bad = ~np.isfinite(chunk.reshape(chunk.shape[0], -1))
+        values += int(bad.sum())
+        rows += int(bad.any(axis=1).sum())
+    return values, rows
+
+
 def array_stats(x: np.ndarray) -> ArrayStats | None:
     with warnings.catch_warnings():  # all-NaN features are data, not a reason to warn
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -174,6 +196,7 @@ def array_stats(x: np.ndarray) -> ArrayStats | None:
 def _array_stats(x: np.ndarray) -> ArrayStats | None:
     if x.size == 0 or not np.issubdtype(x.dtype, np.number):
         return None
+    x = x.reshape(1) if x.ndim == 0 else x
     rows = x[:MAX_ROWS].astype(np.float64)
     if rows.ndim == 1:
         flat, axis = rows[:, None], "features"
@@ -185,6 +208,7 @@ def _array_stats(x: np.ndarray) -> ArrayStats | None:
     flat = np.where(np.isfinite(flat), flat, np.nan)
     finite = np.isfinite(rows)
     values = rows[finite] if not finite.all() else rows
+    nonfinite, nonfinite_rows = count_nonfinite(x)
     return ArrayStats(
         shape=[int(s) for s in x.shape],
         dtype=str(x.dtype),
@@ -198,37 +222,61 @@ def _array_stats(x: np.ndarray) -> ArrayStats | None:
         feature_min=[float(v) for v in np.nanmin(flat, axis=0)],
         feature_max=[float(v) for v in np.nanmax(flat, axis=0)],
         sampled_rows=int(rows.shape[0]),
-        nonfinite=int((~finite).sum()),
+        nonfinite=nonfinite,
+        nonfinite_rows=nonfinite_rows,
+        checked_rows=int(x.shape[0]),
     )
 
 
 def label_stats(y: np.ndarray) -> LabelStats | None:
+    with warnings.catch_warnings():  # an all-NaN label column is data, not a reason to warn
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return _label_stats(y)
+
+
+def _label_stats(y: np.ndarray) -> LabelStats | None:
+    """Label encoding and range from the finite labels; the NaN/Inf ones are counted, not averaged in.
+
+    A label column with a few missing entries still holds class ids: judging
+    `integer_valued` on the finite values keeps the loss/activation checks
+    right, and `nonfinite` says what is missing.
+    """
     if y.size == 0 or not np.issubdtype(y.dtype, np.number):
         return None
+    y = y.reshape(1) if y.ndim == 0 else y
     rows = y[:MAX_ROWS].astype(np.float64)
-    integer_valued = bool(np.all(np.isfinite(rows)) and np.all(rows == np.round(rows)))
+    finite = np.isfinite(rows)
+    values = rows[finite]
+    clean = rows[finite.reshape(rows.shape[0], -1).all(axis=1)]  # rows whose every label is finite
+    integer_valued = bool(values.size and np.all(values == np.round(values)))
     one_hot = bool(
         rows.ndim == 2
         and rows.shape[1] > 1
         and integer_valued
-        and rows.min() >= 0
-        and rows.max() <= 1
-        and np.all(rows.sum(axis=1) == 1)
+        and clean.size
+        and clean.min() >= 0
+        and clean.max() <= 1
+        and np.all(clean.sum(axis=1) == 1)
     )
     n_classes = None
     if one_hot:
         n_classes = int(rows.shape[1])
     elif integer_valued:
-        unique = np.unique(rows)
+        unique = np.unique(values)
         n_classes = int(unique.size) if unique.size <= 1000 else None
+    nonfinite, nonfinite_rows = count_nonfinite(y)
     return LabelStats(
         shape=[int(s) for s in y.shape],
         dtype=str(y.dtype),
-        min=float(rows.min()),
-        max=float(rows.max()),
+        min=float(values.min()) if values.size else math.nan,
+        max=float(values.max()) if values.size else math.nan,
         integer_valued=integer_valued,
         one_hot=one_hot,
         n_classes=n_classes,
-        mean=float(rows.mean()),
-        std=float(rows.std()),
+        mean=float(values.mean()) if values.size else math.nan,
+        std=float(values.std()) if values.size else math.nan,
+        sampled_rows=int(rows.shape[0]),
+        nonfinite=nonfinite,
+        nonfinite_rows=nonfinite_rows,
+        checked_rows=int(y.shape[0]),
     )

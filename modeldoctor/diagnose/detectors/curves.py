@@ -27,9 +27,8 @@ def nan_loss(fit: FitRecord, t: Thresholds) -> Finding | None:
     if fit.inputs is not None and fit.inputs.nonfinite:
         evidence["nonfinite_inputs"] = fit.inputs.nonfinite
     where = f"at step {fit.nan_step}" if fit.nan_step is not None else f"in epoch {epoch}"
+    # NaN/Inf in the data itself is its own finding (non-finite-data), ranked as this one's cause.
     message = f"the training loss became NaN/Inf {where}; training was stopped"
-    if evidence.get("nonfinite_inputs"):
-        message += f" (the training inputs contain {fit.inputs.nonfinite} NaN/Inf values)"  # type: ignore[union-attr]
     return found(nan_loss, message, evidence, 1.0, fit.location, epoch=epoch, fit=fit.index)
 
 
@@ -70,7 +69,7 @@ def stalled_loss(fit: FitRecord, t: Thresholds) -> Finding | None:
     return found(stalled_loss, message, evidence, 0.9, fit.location, epoch=0, fit=fit.index)
 
 
-@detector("slow-convergence", Family.LEARNING, needs="curves")
+@detector("slow-convergence", Family.LEARNING, needs="curves", whole_curve=True)
 def slow_convergence(fit: FitRecord, t: Thresholds) -> Finding | None:
     losses = _clean_losses(fit)
     start = _start_loss(fit)
