@@ -12,12 +12,12 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[tensorflow,test]"
+	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
 demo: $(STAMP)
 	mkdir -p reports
-	$(BIN)/modeldoctor check --quiet $(DEMO) --record reports/demo.record.json --output reports/demo.html; \
+	$(BIN)/modeldoctor check --quiet $(DEMO) --save-record reports/demo.record.json --output reports/demo.html; \
 	  code=$$?; test $$code -le 1 || exit $$code
 	@echo "HTML report: $(CURDIR)/reports/demo.html"
 

@@ -129,3 +129,18 @@ def load_config(
 def per_command(values: Mapping[str, Any], commands: Mapping[str, Collection[str]]) -> dict[str, dict[str, Any]]:
     """Split a flat default_map into click's nested one for a group: each command gets its own options."""
     return {name: {k: v for k, v in values.items() if k in params} for name, params in commands.items()}
+
+
+def split_thresholds(given: Mapping[str, Any] | None) -> tuple[Any, dict[str, Any]]:
+    """`[tool.modeldoctor.thresholds]`: the runtime ones as `Thresholds`, the rest for the static checks."""
+    from modeldoctor.diagnose.thresholds import Thresholds
+    from modeldoctor.static.thresholds import StaticThresholds
+
+    values = dict(given or {})
+    runtime_keys = set(Thresholds.reasons())
+    static_keys = set(StaticThresholds.__dataclass_fields__)
+    unknown = sorted(set(values) - runtime_keys - static_keys)
+    if unknown:
+        raise ConfigError(f"unknown threshold(s) in [tool.modeldoctor.thresholds]: {', '.join(unknown)}")
+    runtime = Thresholds().with_overrides({k: v for k, v in values.items() if k in runtime_keys})
+    return runtime, {k: v for k, v in values.items() if k in static_keys}

@@ -32,6 +32,15 @@ class Applicability(str, Enum):
     DISPLAY_ONLY = "display-only"  # advice; no edit can be applied
 
 
+class Scope(str, Enum):
+    """What a report's diagnosis looked at: only a whole run can be called healthy."""
+
+    RUN = "run"  # every fit was observed to its end
+    PARTIAL = "partial"  # training was stopped or crashed: diagnosed on the epochs recorded
+    HISTORY = "history"  # a saved history: curves only
+    SOURCE = "source"  # source checks only: no training was run
+
+
 @dataclass(frozen=True)
 class Finding:
     """One diagnosis. `code` is filled from the rule base; `evidence` holds the numbers."""
@@ -183,3 +192,5 @@ class Report:
     diff: str = ""
     notes: tuple[str, ...] = ()  # e.g. what could not be judged from a history alone
     trials: tuple[Trial, ...] = ()  # fix --verify: every cure tried, accepted or rejected
+    scope: Scope = Scope.RUN
+    partial: tuple[str, ...] = ()  # per run that stopped early: `fit 1 (train.py:21) stopped after epoch 3 of 20: …`

@@ -37,6 +37,7 @@ class RunOptions:
     max_steps: int | None = None
     seed: int | None = None
     quiet: bool = False
+    verbose: bool = False  # TensorFlow's own start-up logs and the probe's warnings too
 
 
 @dataclass
@@ -46,6 +47,7 @@ class RunOutcome:
     timed_out: bool
     stderr_tail: str
     wall_time: float
+    interrupted: bool = False  # Ctrl-C in the doctor: the child was stopped, its record kept
 
 
 def child_env(options: RunOptions, shim: Path, record_path: Path, progress_path: Path) -> dict[str, str]:
@@ -53,7 +55,10 @@ def child_env(options: RunOptions, shim: Path, record_path: Path, progress_path:
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(shim), env.get("PYTHONPATH", "")) if p)
     env["MODELDOCTOR_RECORD"] = str(record_path)
     env["MODELDOCTOR_PROGRESS"] = str(progress_path)
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if not options.verbose:
+        # TensorFlow's C++ start-up chatter (oneDNN, absl, CUDA probing) is not the script's output.
+        env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        env.setdefault("MODELDOCTOR_QUIET_WARNINGS", "1")
     env.setdefault("PYTHONUNBUFFERED", "1")
     for name, value in (
         ("KERAS_MAX_EPOCHS", options.max_epochs),
@@ -136,7 +141,7 @@ def run_probe(
         ]
         for pump in pumps:
             pump.start()
-        timed_out, seen = False, 0
+        timed_out, interrupted, seen = False, False, 0
         try:
             while proc.poll() is None:
                 if options.timeout is not None and time.perf_counter() - started > options.timeout:
@@ -146,6 +151,10 @@ def run_probe(
                 if on_progress is not None:
                     seen = _read_progress(progress_path, seen, on_progress)
                 time.sleep(0.1)
+        except KeyboardInterrupt:
+            # The child runs in its own session, so Ctrl-C reaches only us: stop it, keep what it recorded.
+            interrupted = True
+            _stop_group(proc)
         except BaseException:
             _stop_group(proc)
             raise
@@ -161,6 +170,7 @@ def run_probe(
                 record = None
         tail = b"".join(err_tail).decode("utf-8", "replace")
         if record is not None:
+            record.exit = _how_it_ended(record.exit, proc.returncode, timed_out, interrupted, options.timeout)
             record.exit.stderr_tail = tail
     return RunOutcome(
         record=record,
@@ -168,4 +178,19 @@ def run_probe(
         timed_out=timed_out,
         stderr_tail=tail,
         wall_time=time.perf_counter() - started,
+        interrupted=interrupted,
     )
+
+
+def _how_it_ended(exit: rec.ExitInfo, returncode: int | None, timed_out: bool, interrupted: bool,
+                  timeout: float | None) -> rec.ExitInfo:
+    """What stopped the run, as the doctor saw it: the child cannot know it was timed out or killed."""
+    if timed_out:
+        return rec.ExitInfo(status=rec.Status.TIMEOUT, returncode=returncode,
+                            message=f"timed out after {timeout:g} s" if timeout is not None else "timed out")
+    if interrupted:
+        return rec.ExitInfo(status=rec.Status.INTERRUPTED, returncode=returncode, message="interrupted (Ctrl-C)")
+    if exit.status == rec.Status.RUNNING:  # the last record written was an epoch's: the child died after it
+        what = f"signal {-returncode}" if returncode is not None and returncode < 0 else f"status {returncode}"
+        return rec.ExitInfo(status=rec.Status.KILLED, returncode=returncode, message=f"killed ({what})")
+    return exit

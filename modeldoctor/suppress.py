@@ -117,3 +117,29 @@ def apply_suppressions(
         rules = cache.get(path) if path is not None else None
         (suppressed if rules is not None and rules.silences(finding) else kept).append(finding)
     return kept, suppressed
+
+
+def parse_codes(value: str | Iterable[str] | None) -> set[str]:
+    """`MD1,MD201` or a list of them (from [tool.modeldoctor]) as upper-case codes or prefixes."""
+    if not value:
+        return set()
+    items = value.split(",") if isinstance(value, str) else [c for v in value for c in str(v).split(",")]
+    return {c.strip().upper() for c in items if c.strip()}
+
+
+def select(findings: Iterable[Finding], chosen: str | Iterable[str] | None,
+           ignored: str | Iterable[str] | None) -> list[Finding]:
+    """--select / --ignore, by code or code prefix (as ruff's)."""
+    wanted, unwanted = parse_codes(chosen), parse_codes(ignored)
+
+    def keep(code: str) -> bool:
+        picked = not wanted or any(code.startswith(s) for s in wanted)
+        return picked and not any(code.startswith(i) for i in unwanted)
+
+    return [f for f in findings if keep(f.code)]
+
+
+def kept(findings: Iterable[Finding], chosen: str | Iterable[str] | None, ignored: str | Iterable[str] | None,
+         read_source: Callable[[str], str] = read_text) -> list[Finding]:
+    """What the user asked to see: --select/--ignore first, then the suppression comments in the source."""
+    return apply_suppressions(select(findings, chosen, ignored), read_source)[0]

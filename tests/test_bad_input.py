@@ -67,5 +67,49 @@ def test_script_without_any_fit_is_checked_statically(tmp_path):
     script.write_text('import keras\nmodel = keras.Sequential([keras.layers.Dense(3, activation="softmax")])\n'
                       'model.compile(optimizer="adam", loss="binary_crossentropy")\n')
     result = cli("check", str(script), "--format", "json")
-    assert "checking its source only" in result.stderr
+    assert "source checks only, no training was run" in result.stderr
     assert result.returncode == 1 and '"MD112"' in result.stdout
+
+
+def test_source_only_fallback_never_says_healthy(tmp_path):
+    script = tmp_path / "model_only.py"
+    script.write_text('import keras\nmodel = keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(1)])\n'
+                      'model.compile(optimizer="adam", loss="mse")\n')
+    result = cli("check", str(script))
+    assert "source checks only, no training was run" in result.stderr
+    assert "healthy" not in result.stdout + result.stderr
+    assert "no findings in" in result.stdout and "(source checks only: no training was run)" in result.stdout
+    assert result.returncode == 2 and "no training to diagnose (no fit call)" in result.stderr
+
+
+def test_a_record_without_any_epoch_is_not_diagnosed(tmp_path):
+    import hashlib
+
+    from modeldoctor import record as rec
+
+    script = tmp_path / "train.py"
+    script.write_text("import keras\nmodel.fit(x, y)\n")
+    digest = hashlib.sha256(script.read_bytes()).hexdigest()
+    fit = rec.FitRecord(index=0, model=rec.ModelInfo("Sequential", "seq"), fit_args=rec.FitArgs(epochs=5),
+                        location=rec.Location(str(script), 2))
+    run = rec.RunRecord(script=str(script), script_sha256=digest, keras_imported=True, fits=[fit],
+                        exit=rec.ExitInfo(status="error", returncode=1, exception_type="ValueError", message="bad"))
+    rec.save(run, tmp_path / "run.json")
+    result = cli("check", str(script), "--from-record", str(tmp_path / "run.json"))
+    assert result.returncode == 2
+    assert "fit 1 (train.py:2) crashed with ValueError: bad before its first epoch ended" in result.stderr
+    old = cli("fix", str(script), "--record", str(tmp_path / "run.json"))
+    assert "`fix --record FILE` is deprecated" in old.stderr and "--from-record FILE" in old.stderr
+    assert old.returncode == 2 and "before its first epoch ended" in old.stderr
+
+
+def test_fix_dash_o_with_a_script_path_is_the_old_spelling_of_to(tmp_path):
+    script = tmp_path / "model_only.py"
+    script.write_text('import keras\nmodel = keras.Sequential([keras.Input(shape=(4,)), '
+                      'keras.layers.Dense(3, activation="softmax")])\n'
+                      'model.compile(optimizer="adam", loss="binary_crossentropy")\n')
+    result = cli("fix", "--static", "--unsafe-fixes", str(script), "-o", str(tmp_path / "cured.py"))
+    assert "`fix -o CURED.py` is deprecated" in result.stderr and "--to CURED.py" in result.stderr
+    assert result.returncode == 0, result.stderr
+    assert "keras.layers.Dense(3" in (tmp_path / "cured.py").read_text()
+    assert script.read_text() != (tmp_path / "cured.py").read_text()

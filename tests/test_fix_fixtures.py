@@ -31,10 +31,10 @@ def test_fix_apply_then_check_again(tmp_path, relative):
     script = tmp_path / relative.split("/")[-1]
     shutil.copy(FIXTURES / relative, script)
     record = tmp_path / "run.json"
-    before = cli("check", "--quiet", "--format", "json", "--record", str(record), str(script))
+    before = cli("check", "--quiet", "--format", "json", "--save-record", str(record), str(script))
     assert before.returncode == 1, before.stderr
     assert_diagnosis(json.loads(before.stdout)["findings"], label, script.name)
-    fixed = cli("fix", str(script), "--record", str(record), "--unsafe-fixes", "--apply")
+    fixed = cli("fix", str(script), "--from-record", str(record), "--unsafe-fixes", "--apply")
     assert fixed.returncode == 0, fixed.stderr
     patched = script.read_text()
     cst.parse_module(patched)

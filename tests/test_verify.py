@@ -82,7 +82,7 @@ def test_a_cure_that_does_not_help_is_rejected_and_the_next_one_confirmed_and_ap
                                                                    ("early_stopping", "accepted")]
     rejected, failed, accepted = trials
     assert "still there" in rejected["reason"] and rejected["after"]["values"], "a rejected cure shows its numbers"
-    assert "seed 0: crashed: ValueError" in failed["reason"] and "seed 1" in failed["reason"] and failed["after"] is None
+    assert "seed 0: crashed with ValueError" in failed["reason"] and "seed 1" in failed["reason"] and failed["after"] is None
     assert accepted["evidence_after"] is None, "the finding is gone"
     noise = max(accepted["before"]["spread"], accepted["after"]["spread"])
     assert accepted["after"]["mean"] >= accepted["before"]["mean"] - noise, "the target did not get worse"

@@ -25,12 +25,20 @@ def detectors_for(needs: Sequence[str]) -> list[Detector]:
     return [d for d in all_detectors() if d.detector_info.needs in needs]
 
 
+def unjudged_on_partial() -> list[str]:
+    """Findings that judge how a fit ended, so a fit stopped part-way says nothing about them."""
+    return sorted(d.detector_info.name for d in all_detectors() if d.detector_info.whole_curve)
+
+
 def diagnose_run(record: RunRecord, thresholds: Thresholds, catalog: Catalog,
                  needs: Sequence[str] = ("curves", "run")) -> list[Finding]:
     """Findings of one run, over every fit it made, ranked root cause first."""
     findings = []
     for fit in record.fits:
+        whole = fit.completed or fit.stopped_on_nan
         for detect in detectors_for(needs):
+            if detect.detector_info.whole_curve and not whole:
+                continue
             finding = detect(fit, thresholds)
             if finding is not None:
                 findings.append(_stamp(finding, catalog))

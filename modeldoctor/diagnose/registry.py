@@ -21,6 +21,8 @@ class DetectorInfo:
     name: str
     family: Family
     needs: str  # "curves": epoch logs only; "run": a probed run; "runs": several seeded runs
+    # Judges how training ended ("still falling", "ends high"): meaningless on a fit stopped part-way.
+    whole_curve: bool = False
 
 
 DetectorFn = TypeVar("DetectorFn", bound=Callable[..., Any])
@@ -34,9 +36,10 @@ class Detector(Protocol):
     def __call__(self, *args: Any, **kwargs: Any) -> Finding | None: ...
 
 
-def detector(name: str, family: Family, needs: str = "run") -> Callable[[DetectorFn], DetectorFn]:
+def detector(name: str, family: Family, needs: str = "run",
+             whole_curve: bool = False) -> Callable[[DetectorFn], DetectorFn]:
     def mark(fn: DetectorFn) -> DetectorFn:
-        fn.detector_info = DetectorInfo(name, family, needs)  # type: ignore[attr-defined]
+        fn.detector_info = DetectorInfo(name, family, needs, whole_curve)  # type: ignore[attr-defined]
         return fn
 
     return mark

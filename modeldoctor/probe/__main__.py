@@ -12,22 +12,37 @@ import os
 import platform
 import random
 import runpy
+import signal
 import sys
 import traceback
+import warnings
 from pathlib import Path
+from types import FrameType
 
 from modeldoctor.probe.importhook import when_imported
 from modeldoctor.probe.locate import UserFiles
 from modeldoctor.probe.session import ProbeSession, env_int
-from modeldoctor.record import ExitInfo, RunRecord
+from modeldoctor.record import ExitInfo, RunRecord, Status
+
+PROBE_DIR = str(Path(__file__).resolve().parent)
+
+
+class Terminated(BaseException):
+    """SIGTERM reached the script: unwind through `fit` (which saves the record) like Ctrl-C would."""
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise Terminated()
 
 
 def _user_traceback(exc: BaseException, files: UserFiles) -> str:
-    """The script's own traceback, without the probe's frames on top."""
-    tb = exc.__traceback__
-    while tb is not None and not files.owns(tb.tb_frame.f_code.co_filename):
-        tb = tb.tb_next
-    return "".join(traceback.format_exception(type(exc), exc, tb))
+    """The script's own traceback: from its first frame on, without the probe's frames (ours, not theirs)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    first = next((i for i, frame in enumerate(frames) if files.owns(frame.filename)), 0)
+    kept = [frame for frame in frames[first:] if not frame.filename.startswith(PROBE_DIR)]
+    lines = ["Traceback (most recent call last):\n", *traceback.StackSummary.from_list(kept).format(),
+             *traceback.format_exception_only(type(exc), exc)]
+    return "".join(lines)
 
 
 def main() -> int:
@@ -52,29 +67,38 @@ def main() -> int:
     )
     if seed is not None:
         random.seed(seed)
+    if os.environ.get("MODELDOCTOR_QUIET_WARNINGS"):
+        # The doctor's own --epochs/--max-steps caps, not the script's business.
+        warnings.filterwarnings("ignore", message=r"Limiting (epochs|steps)")
+    signal.signal(signal.SIGTERM, _terminate)
     when_imported("keras", session.patch)
+    record.exit = ExitInfo(status=Status.RUNNING, returncode=None)
+    session.save()  # a record exists from the start: a kill before the first epoch still leaves one
 
     sys.argv = [str(script), *sys.argv[2:]]
     sys.path[0] = str(script.parent)
     code = 0
     try:
         runpy.run_path(str(script), run_name="__main__")
+        record.exit = ExitInfo()
+    except Terminated:
+        code = 128 + signal.SIGTERM
+        record.exit = ExitInfo(status=Status.TERMINATED, returncode=code, message="terminated (SIGTERM)")
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         if isinstance(exc.code, str):
             print(exc.code, file=sys.stderr)
-        if code:
-            record.exit = ExitInfo(status="exit", returncode=code, message=str(exc.code))
+        record.exit = ExitInfo(status=Status.EXIT, returncode=code, message=str(exc.code)) if code else ExitInfo()
     except BaseException as exc:  # noqa: BLE001 - the script's failure is data for the record
+        # Not printed here: the doctor shows the script's own traceback once, from the record.
         code = 1
         record.exit = ExitInfo(
-            status="error",
+            status=Status.ERROR,
             returncode=1,
             exception_type=type(exc).__name__,
             message=str(exc),
             traceback=_user_traceback(exc, files),
         )
-        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
     record.keras_imported = record.keras_imported or "keras" in sys.modules
     session.save()
     return code

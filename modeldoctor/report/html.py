@@ -192,6 +192,7 @@ def render_html(report: Report, *, source_lines: view.SourceLines | None = None)
     return template.render(
         script=view.display_path(report.script),
         summary=view.summary_line(report),
+        healthy=view.healthy(report),
         counts=view.severity_counts(report.findings),
         meta=meta,
         groups=groups,

@@ -12,6 +12,7 @@ import math
 from typing import Any
 
 from modeldoctor import __version__
+from modeldoctor.report import view
 from modeldoctor.ftypes import Finding, Measure, Prescription, Report, Trial
 from modeldoctor.positions import to_output
 from modeldoctor.record import RunRecord
@@ -118,5 +119,8 @@ def render_json(report: Report) -> str:
         "notes": list(report.notes),
         "diff": report.diff,
         "trials": [trial_json(t) for t in report.trials],
+        "scope": report.scope.value,
+        "partial": list(report.partial),
+        "healthy": view.healthy(report),
     }
     return json.dumps(document, indent=2, allow_nan=False)

@@ -173,7 +173,8 @@ def text_lines(report: Report, source_lines: view.SourceLines | None = None) -> 
         added, removed = view.diff_stat(report.diff)
         lines.append(Text(f"prescribed diff: +{added} −{removed} lines (shown in the html and markdown reports)",
                           style="dim"))
-    style = "bold green" if not report.findings else STYLE[view.severity_counts(report.findings)[0][0]]
+    style = ("bold green" if view.healthy(report) else "bold yellow" if not report.findings
+             else STYLE[view.severity_counts(report.findings)[0][0]])
     lines.append(Text(view.summary_line(report), style=style))
     return lines
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from modeldoctor.ftypes import Family, Finding, Measure, Prescription, Report, Severity
+from modeldoctor.ftypes import Family, Finding, Measure, Prescription, Report, Scope, Severity
 from modeldoctor.record import FitRecord, Location
 
 SourceLines = Callable[[str], list[str]]
@@ -126,18 +126,34 @@ def severity_counts(findings: Sequence[Finding]) -> list[tuple[Severity, int]]:
 
 
 def summary_line(report: Report) -> str:
-    """`3 findings (1 error, 2 warnings) in train.py`, or a clear healthy line."""
+    """`3 findings (1 error, 2 warnings) in train.py`, or what "no findings" covers: healthy only for a whole run."""
     script = display_path(report.script)
-    if not report.findings:
-        return f"no findings in {script}: training looks healthy"
-    counts = ", ".join(plural(n, s.value) for s, n in severity_counts(report.findings))
-    return f"{plural(len(report.findings), 'finding')} ({counts}) in {script}"
+    if report.findings:
+        counts = ", ".join(plural(n, s.value) for s, n in severity_counts(report.findings))
+        line = f"{plural(len(report.findings), 'finding')} ({counts}) in {script}"
+        return line + (" (partial run: diagnosed on the epochs recorded)" if report.scope is Scope.PARTIAL else "")
+    if report.scope is Scope.PARTIAL:
+        return (f"no findings in the epochs recorded of {script}, but training stopped early: "
+                "too little was observed to call it healthy")
+    if report.scope is Scope.SOURCE:
+        return f"no findings in {script} (source checks only: no training was run)"
+    if report.scope is Scope.HISTORY:
+        return f"no findings in {script}: the curves look healthy (a history holds no gradients or activations)"
+    return f"no findings in {script}: training looks healthy"
+
+
+def healthy(report: Report) -> bool:
+    """Nothing found in training that was observed whole: the only case the word "healthy" is used for."""
+    return not report.findings and report.scope is Scope.RUN
 
 
 def run_notes(report: Report) -> list[str]:
-    """The report's own notes, then any run that did not end normally."""
-    notes = list(report.notes)
+    """Partial runs first, the report's own notes, then any run that did not end normally."""
+    notes = [f"partial: {text}" for text in report.partial]
+    notes += list(report.notes)
     for i, run in enumerate(report.runs):
+        if report.partial:
+            break  # the partial lines already say how each run ended
         if run.exit.status != "ok":
             what = run.exit.exception_type or run.exit.status
             message = f": {run.exit.message}" if run.exit.message else ""

@@ -79,7 +79,7 @@ def _baseline_loss(fit: FitRecord) -> float | None:
     return None
 
 
-@detector("underfitting", Family.GENERALIZATION)
+@detector("underfitting", Family.GENERALIZATION, whole_curve=True)
 def underfitting(fit: FitRecord, t: Thresholds) -> Finding | None:
     losses = finite(curve(fit, "loss"))
     val = finite(curve(fit, "val_loss"))
