@@ -123,7 +123,7 @@ def test_a_stopped_run_is_diagnosed_on_the_epochs_on_disk(tmp_path, target, sig,
 def test_fix_without_a_record_runs_the_script_as_check_does(tmp_path):
     script = tmp_path / "train.py"
     script.write_text((FIXTURES / "generalization" / "overfitting_breast_cancer.py").read_text())
-    result = cli("fix", str(script), "--quiet", "--epochs", "12", "--seed", "0", cwd=tmp_path)
+    result = cli("fix", str(script), "--quiet", "--unsafe-fixes", "--epochs", "12", "--seed", "0", cwd=tmp_path)
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr
     assert result.stdout.startswith("--- a/train.py")  # the diff, nothing written
