@@ -26,7 +26,7 @@ from modeldoctor.diagnose import diagnose_runs  # noqa: E402
 from modeldoctor.diagnose.thresholds import Thresholds  # noqa: E402
 from modeldoctor.record import RunRecord  # noqa: E402
 from modeldoctor.rules import load_catalog  # noqa: E402
-from modeldoctor.runner import RunOptions  # noqa: E402
+from modeldoctor.run.runner import RunOptions  # noqa: E402
 
 
 def prefix(record: RunRecord, epochs: int) -> RunRecord:

@@ -27,9 +27,9 @@ sys.path.insert(0, str(ROOT))
 from modeldoctor.diagnose.thresholds import Thresholds  # noqa: E402
 from modeldoctor.ftypes import Measure, Trial  # noqa: E402
 from modeldoctor.rules import load_catalog  # noqa: E402
-from modeldoctor.runner import RunOptions  # noqa: E402
+from modeldoctor.run.runner import RunOptions  # noqa: E402
 from modeldoctor.transforms import available  # noqa: E402
-from modeldoctor.trials import LocalPool, default_jobs  # noqa: E402
+from modeldoctor.verify.trials import LocalPool, default_jobs  # noqa: E402
 from modeldoctor.verify import Verifier  # noqa: E402
 
 

@@ -1,24 +1,123 @@
 """A check-up: run the script (once or with several seeds), triage, diagnose, and assemble the report.
 
-Kept out of the CLI so that `check`, `fix` and `fix --verify` share it.
+The application layer of `check` (and the diagnosis `fix` starts from): plain
+requests in, a `Report` out, `CannotDiagnose` when nothing can be judged. The
+CLI only turns options into a request and the report into output.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from modeldoctor import record as rec
 from modeldoctor.diagnose import detectors_for, diagnose_run, diagnose_runs, unjudged_on_partial
 from modeldoctor.diagnose.history import history_record
 from modeldoctor.diagnose.thresholds import Thresholds
-from modeldoctor.ftypes import Report, Scope
-from modeldoctor.report.build import report_for
+from modeldoctor.ftypes import Finding, Report, Scope
 from modeldoctor.record import RunRecord
+from modeldoctor.report.build import report_for
 from modeldoctor.rules import Catalog
-from modeldoctor.runner import RunOptions, run_probe
-from modeldoctor.triage import check_script, partial, stop_notice, usable_record
+from modeldoctor.run.runner import RunOptions, run_probe
+from modeldoctor.run.triage import CannotDiagnose, check_script, judgeable, partial, stop_notice, usable_record
+
+Notice = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which findings the user wants: --select/--ignore, then the suppression comments in the source."""
+
+    select: str | tuple[str, ...] | None = None
+    ignore: str | tuple[str, ...] | None = None
+
+    def keep(self, findings: Iterable[Finding], source: str | None = None) -> list[Finding]:
+        """`source` stands in for a trial copy's file, whose comments are the script's own."""
+        from modeldoctor.suppress import kept, read_text
+
+        if source is None:
+            return kept(findings, self.select, self.ignore, read_text)
+        from modeldoctor.verify.trials import TRIAL_PREFIX
+
+        def read(path: str) -> str:
+            return source if Path(path).name.startswith(TRIAL_PREFIX) else read_text(path)
+
+        return kept(findings, self.select, self.ignore, read)
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """A diagnosis run as `check` and `fix` both take it."""
+
+    script: Path
+    args: tuple[str, ...] = ()
+    options: RunOptions = field(default_factory=RunOptions)
+    runs: int = 1
+    save_record: Path | None = None  # keep the record (run k of --runs at NAME.k.json)
+    from_record: Path | None = None  # diagnose a kept record instead of running
+
+
+def diagnose(request: RunRequest, thresholds: Thresholds, catalog: Catalog,
+             on_progress: Callable[[dict[str, Any]], None] | None = None, notice: Notice | None = None) -> Report:
+    """The report of a fresh run (or of a kept record); CannotDiagnose when nothing can be judged."""
+    if request.from_record is not None:
+        records = [_kept_record(request.from_record, request.script)]
+    else:
+        target = request.save_record
+
+        def keep(index: int, record: RunRecord) -> None:
+            if target is not None:
+                rec.save(record, target if index == 0 else target.with_name(f"{target.stem}.{index}{target.suffix}"))
+
+        records = run_records(request.script, request.args, request.options, request.runs, on_progress, keep, notice)
+    return diagnose_records(str(request.script), records, thresholds, catalog)
+
+
+def _kept_record(path: Path, script: Path) -> RunRecord:
+    import hashlib
+
+    try:
+        record = rec.load(path)
+    except rec.RecordError as error:
+        raise CannotDiagnose(str(error), "pass a record written by --save-record") from None
+    if record.script_sha256 != hashlib.sha256(script.read_bytes()).hexdigest():
+        raise CannotDiagnose(f"{script} changed since it was diagnosed (the record's hash differs)",
+                             "run check again")
+    return judgeable(record, script)
+
+
+def trains(script: Path) -> bool:
+    """Uses Keras and calls fit (or imports a sibling that could); otherwise only its source can be checked."""
+    from modeldoctor.source import has_fit_call
+    from modeldoctor.static import uses_keras
+
+    try:
+        return not uses_keras(script.read_text(encoding="utf-8")) or has_fit_call(script)
+    except (OSError, UnicodeDecodeError):
+        return True  # the run reports the real problem
+
+
+def trains_with_keras(script: Path) -> bool:
+    """What `check --each` runs (pre-commit passes every staged file): Keras scripts that call fit."""
+    from modeldoctor.source import has_fit_call
+    from modeldoctor.static import uses_keras
+
+    try:
+        return script.is_file() and uses_keras(script.read_text(encoding="utf-8")) and has_fit_call(script)
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def check_sources(paths: Sequence[Any], catalog: Catalog, static_thresholds: dict[str, Any]) -> tuple[Report, list[str]]:
+    """`check --static`: the report of the source checks, and the files that could not be read."""
+    from modeldoctor.static import check_paths
+
+    findings, errors = check_paths(paths, catalog, static_thresholds)
+    target = str(paths[0]) if len(paths) == 1 else f"{len(paths)} paths"
+    return report_for(target, [], findings, catalog), [str(e) for e in errors]
 
 
 def run_records(

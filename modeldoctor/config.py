@@ -25,7 +25,7 @@ from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-PATH_LIST_KEYS = frozenset({"rules"})
+PATH_LIST_KEYS = frozenset({"rules", "plugins"})
 CODE_LIST_KEYS = frozenset({"select", "ignore"})
 TABLE_KEYS = frozenset({"thresholds"})
 

@@ -1,24 +1,27 @@
-"""`fix` without the command line: findings in, a report with prescriptions and the cured source out.
+"""`fix` without the command line: a diagnosis in, a report with prescriptions and the cured source out.
 
-Shared by the CLI and the tests; `fix --verify` lives in `verify.py`, and both
-end in the same `FixResult`, so the CLI only decides where the text goes.
+The application layer of `fix`: the diagnosis comes from a run (as `check`),
+a kept record, or the source alone; `fix --verify` (verify/) ends in the
+same `FixResult`, so the CLI only decides where the text goes.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import difflib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from modeldoctor.checkup import RunRequest, Selection, diagnose
+from modeldoctor.diagnose.thresholds import Thresholds
 from modeldoctor.ftypes import Applicability, Finding, Report
 from modeldoctor.prescribe import allowed, prescribe
 from modeldoctor.record import RunRecord
 from modeldoctor.report.build import report_for
 from modeldoctor.rules import Catalog
-from modeldoctor.treatment import treat
+from modeldoctor.treatment import sha256, treat
 
 if TYPE_CHECKING:
     from modeldoctor.verify import Verifier
@@ -62,3 +65,37 @@ def verified(script: Path, source: str, verifier: Verifier, catalog: Catalog, ex
     report = dataclasses.replace(report, prescriptions=result.accepted, trials=result.trials,
                                  diff=unified_diff(source, result.source, script.name))
     return FixResult(report, result.source, expected_sha256)
+
+
+def prescribed(request: RunRequest, source: str, catalog: Catalog, thresholds: Thresholds,
+               static_thresholds: dict[str, Any], selection: Selection, unsafe: bool, static: bool = False,
+               on_progress: Callable[[dict[str, Any]], None] | None = None,
+               notice: Callable[[str], None] | None = None) -> FixResult:
+    """The findings of a run, a kept record or (`static`) the source, and the cures they call for."""
+    if static:
+        from modeldoctor.static import check_source
+
+        found = check_source(source, str(request.script), catalog, static_thresholds)
+        base, records, expected = report_for(str(request.script), [], found, catalog), [], sha256(source)
+    else:
+        base = diagnose(request, thresholds, catalog, on_progress, notice)
+        records, found = list(base.runs), list(base.findings)
+        expected = records[0].script_sha256 if records else sha256(source)
+    return prescribe_and_treat(request.script, source, base, selection.keep(found, source), catalog, records,
+                               unsafe, expected)
+
+
+def verify(request: RunRequest, source: str, catalog: Catalog, thresholds: Thresholds, selection: Selection,
+           unsafe: bool, seeds: int, jobs: int | None, budget: float | None, on_event: Callable[[str], None],
+           ) -> FixResult:
+    """fix --verify on this machine's process pool."""
+    from modeldoctor.run.runner import RunOptions
+    from modeldoctor.transforms import available
+    from modeldoctor.verify import Verifier
+    from modeldoctor.verify.trials import LocalPool, default_jobs
+
+    options = dataclasses.replace(request.options, seed=None, quiet=True) if request.options else RunOptions()
+    verifier = Verifier(script=request.script, args=request.args, options=options, seeds=seeds, catalog=catalog,
+                        thresholds=thresholds, transforms=available(), runner=LocalPool(jobs or default_jobs()),
+                        unsafe=unsafe, budget=budget, on_event=on_event, keep=selection.keep)
+    return verified(request.script, source, verifier, catalog, sha256(source))

@@ -2,8 +2,9 @@
 
 The rule base says which transform treats a finding; the run record says
 where in the source the layers, optimizer, `compile` and `fit` were written,
-and the numbers (current learning rate, batch size, label encoding) that turn
-a rule's relative parameters into absolute, idempotent ones.
+and the numbers (current learning rate, batch size, label encoding) from which
+each transform's own `resolve` hook turns a rule's relative parameters into
+absolute, idempotent ones.
 """
 
 from __future__ import annotations
@@ -14,9 +15,7 @@ from typing import Any
 from modeldoctor.ftypes import Applicability, Cure, Finding, Prescription, Rule, Target
 from modeldoctor.record import FitRecord, LayerInfo, Location, RunRecord
 from modeldoctor.rules import Catalog
-
-DEFAULT_BATCH_SIZE = 32  # what Keras uses when fit() is given none
-SATURATING = frozenset({"sigmoid", "tanh", "hard_sigmoid"})  # flat tails: derivatives near zero
+from modeldoctor.vocabulary import SATURATING  # flat tails: derivatives near zero
 
 
 def _target(kind: str, location: Location | None, layer: LayerInfo | None = None) -> Target | None:
@@ -69,34 +68,6 @@ def targets_for(kinds: Sequence[str], finding: Finding, fit: FitRecord | None) -
     return tuple(dict.fromkeys(t for t in found if t is not None))
 
 
-def resolve_params(cure: Cure, fit: FitRecord | None, accepted: Mapping[str, Any],
-                   finding: Finding | None = None) -> dict[str, Any]:
-    """Turn relative parameters into absolute ones the transform can apply idempotently.
-
-    `factor` scales the recorded value; `target_update_ratio` scales the
-    learning rate so that the measured update ratio lands on the target
-    (updates scale about linearly with the rate), within 1000x either way.
-    """
-    params = dict(cure.params)
-    factor = params.pop("factor", None)
-    target = params.pop("target_update_ratio", None)
-    measured = (finding.evidence.get("update_ratio_median") if finding else None)
-    if target is not None and measured:
-        factor = min(max(target / measured, 1e-3), 1e3)
-    if cure.transform == "set_learning_rate" and factor is not None:
-        current = fit.model.optimizer.learning_rate if fit and fit.model.optimizer else None
-        if current is None:
-            raise LookupError("the current learning rate is unknown (no run record, or a schedule)")
-        params["learning_rate"] = float(f"{current * factor:.3g}")
-    if cure.transform == "batch_size" and factor is not None:
-        current = (fit.fit_args.batch_size if fit else None) or DEFAULT_BATCH_SIZE
-        params["batch_size"] = max(1, int(round(current * factor)))
-    if cure.transform == "fix_loss_activation" and params.get("labels", "auto") == "auto" and fit and fit.labels:
-        labels = fit.labels
-        params["labels"] = "one_hot" if labels.one_hot else ("binary" if labels.n_classes == 2 else "sparse")
-    return {k: v for k, v in params.items() if k in accepted}
-
-
 def allowed(cure: Cure, unsafe: bool) -> bool:
     if cure.applicability is Applicability.DISPLAY_ONLY:
         return False
@@ -143,8 +114,8 @@ def prescribe(
             if spec is None:
                 declined = f"unknown transform {cure.transform!r}"
             else:
-                try:
-                    params = resolve_params(cure, fit, spec.params, finding)
+                try:  # the transform's own hook makes relative parameters absolute, from this run
+                    params = spec.absolute(cure.params, fit, finding)
                 except LookupError as exc:
                     declined = str(exc)
                 targets = targets_for(spec.target_kinds, finding, fit)

@@ -56,6 +56,14 @@ class Catalog:
     def lookup(self, key: str) -> Rule | None:
         return self.by_code(key) or self.by_name(key)
 
+    def require(self, name: str, needed_by: str) -> Rule:
+        """The rule named `name`, or a RuleError saying who needed it and where rule files come from."""
+        rule = self.by_name(name)
+        if rule is None:
+            raise RuleError(f"{needed_by}: no rule file names '{name}'; add one (MDxxx-{name}.toml) to "
+                            f"the built-in rules/ or to a --rules folder")
+        return rule
+
 
 def _require(data: dict[str, Any], key: str, kind: type, where: str) -> Any:
     if key not in data:

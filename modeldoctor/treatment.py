@@ -22,8 +22,8 @@ from typing import Any
 import libcst as cst
 
 from modeldoctor.ftypes import Prescription
-from modeldoctor.transforms.base import remap_targets
-from modeldoctor.transforms.base import run as run_transform
+from modeldoctor.transforms.engine.base import remap_targets
+from modeldoctor.transforms.engine.base import run as run_transform
 
 
 class TreatmentError(RuntimeError):

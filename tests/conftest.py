@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from modeldoctor.record import RunRecord
-from modeldoctor.runner import RunOptions, RunOutcome, run_probe
+from modeldoctor.run.runner import RunOptions, RunOutcome, run_probe
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
@@ -57,3 +57,33 @@ def tmp_script(tmp_path: Path):
         return path
 
     return write
+
+
+CHILD_GUARD = Path(__file__).resolve().parent / "_childguard"
+HEAVY = ("tensorflow", "keras", "tf_keras", "jax", "torch")
+
+
+@pytest.fixture(autouse=True)
+def _fast_tests_do_not_train(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+                             monkeypatch: pytest.MonkeyPatch):
+    """A test not marked `slow` that makes any process import TensorFlow/Keras/JAX/PyTorch fails.
+
+    Its children (the CLI, the probe, a script) are watched through
+    _childguard/sitecustomize.py on PYTHONPATH, which only notes the import;
+    this process is checked directly. Importing the framework is the cost
+    `-m "not slow"` leaves out, whether or not anything trains after it.
+    """
+    if request.node.get_closest_marker("slow") is not None:
+        yield
+        return
+    mark = tmp_path_factory.mktemp("training-mark") / "imported"
+    monkeypatch.setenv("MODELDOCTOR_TEST_TRAINING_MARK", str(mark))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in (str(CHILD_GUARD), os.environ.get("PYTHONPATH")) if p))
+    loaded = {name for name in HEAVY if name in sys.modules}
+    yield
+    here = sorted(name for name in HEAVY if name in sys.modules and name not in loaded)
+    said = mark.read_text(encoding="utf-8") if mark.exists() else ""
+    if said or here:
+        pytest.fail("a test not marked slow imported a deep-learning framework (it trains, or starts a child that "
+                    f"does): mark it @pytest.mark.slow\n{said}{' '.join(f'{n} imported in-process' for n in here)}",
+                    pytrace=False)

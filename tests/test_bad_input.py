@@ -15,8 +15,10 @@ BROKEN = FIXTURES / "broken"
     "name, message",
     [
         ("syntax_error.py", "syntax_error.py:3:26: SyntaxError: '[' was never closed"),
-        ("crash_before_fit.py", "crashed with FileNotFoundError before any fit call: data/train.csv"),
-        ("no_fit.py", "ran to the end without calling Model.fit"),
+        # these two import Keras in the child (about 5 s of TensorFlow start-up each)
+        pytest.param("crash_before_fit.py", "crashed with FileNotFoundError before any fit call: data/train.csv",
+                     marks=pytest.mark.slow),
+        pytest.param("no_fit.py", "ran to the end without calling Model.fit", marks=pytest.mark.slow),
         ("not_keras.py", "not a Keras script"),
         ("exits.py", "exited with status 1 before any fit call: usage: exits.py DATA_DIR"),
     ],
@@ -30,6 +32,7 @@ def test_cannot_diagnose_exits_2_with_one_clear_message(name, message):
     assert result.stdout == ""
 
 
+@pytest.mark.slow
 def test_crash_shows_the_scripts_own_traceback_tail():
     result = cli("check", "--quiet", str(BROKEN / "crash_before_fit.py"))
     assert 'line 5, in load_data' in result.stderr

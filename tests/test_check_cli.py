@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from conftest import FIXTURES, cli
 
 CSV = """epoch,accuracy,loss,val_accuracy,val_loss
@@ -44,6 +46,7 @@ def test_history_without_a_loss_column_is_a_clear_error(tmp_path):
     assert result.returncode == 2 and "no 'loss' column" in result.stderr
 
 
+@pytest.mark.slow
 def test_json_contract_of_a_real_run():
     script = FIXTURES / "learning" / "slow_convergence_small_sgd.py"
     result = cli("check", "--quiet", "--format", "json", str(script))
@@ -59,6 +62,7 @@ def test_json_contract_of_a_real_run():
     assert report["runs"][0]["fits"][0]["epochs"] == 10
 
 
+@pytest.mark.slow
 def test_healthy_run_exits_zero_with_no_findings():
     result = cli("check", "--quiet", "--format", "json", str(FIXTURES / "healthy" / "functional_wine.py"))
     assert result.returncode == 0, result.stderr

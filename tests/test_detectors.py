@@ -5,15 +5,15 @@ from __future__ import annotations
 import math
 
 import pytest
+from records import classes, fit, layer, run, sample
 
 from modeldoctor.diagnose import diagnose_run, diagnose_runs
 from modeldoctor.diagnose.detectors import activations, curves, data, generalization, gradients, prediction, setup
 from modeldoctor.diagnose.ranking import rank
 from modeldoctor.diagnose.thresholds import Thresholds
-from modeldoctor.ftypes import Family
-from modeldoctor.record import ArrayStats, LabelStats, LayerSample, Sample
+from modeldoctor.ftypes import Family, Finding, Severity
+from modeldoctor.record import ArrayStats, LabelStats, Sample
 from modeldoctor.rules import load_catalog
-from records import classes, fit, layer, run, sample
 
 T = Thresholds()
 FALLING = [2.0, 1.2, 0.8, 0.6, 0.5, 0.45, 0.42, 0.41]
@@ -219,6 +219,10 @@ def test_non_finite_data_is_the_root_cause_of_nan_loss_whatever_the_loss_did():
         ("sigmoid", 1, "mse", None, True),
         ("sigmoid", 1, "binary_crossentropy", None, False),
         ("softmax", 1, "categorical_crossentropy", None, True),
+        ("softmax", 10, "SparseCategoricalCrossentropy", True, True),  # softmax applied twice
+        ("sigmoid", 5, "categorical_crossentropy", None, True),
+        ("softmax", 10, "bce", None, True),  # Keras' alias: the same pairing as binary_crossentropy
+        ("sigmoid", 1, "BinaryFocalCrossentropy", None, False),
     ],
 )
 def test_loss_activation_pairs(activation, units, loss, logits, mismatch):
@@ -271,7 +275,9 @@ def test_thresholds_are_overridable_and_unknown_names_rejected():
     assert Thresholds().with_overrides({"dead_share": 0.5}).dead_share == 0.5
     with pytest.raises(ValueError, match="unknown threshold"):
         Thresholds().with_overrides({"dead_shares": 0.5})
-    assert all(reason for reason in Thresholds.reasons().values())
+    reasons = Thresholds.reasons()
+    assert len(reasons) >= 20 and "dead_share" in reasons, "every threshold has its reason, none is missed"
+    assert all(reason for reason in reasons.values())
 
 
 def test_every_detector_has_a_rule_and_every_runtime_rule_a_detector():
@@ -280,4 +286,11 @@ def test_every_detector_has_a_rule_and_every_runtime_rule_a_detector():
     names = {d.detector_info.name for d in all_detectors()}
     runtime_rules = {r.name for r in load_catalog().rules if r.code < "MD400"}
     assert names == runtime_rules
-    assert len(rank([])) == 0
+    # one finding of every kind: each is either primary or caused by findings that are there, primaries first
+    every = [Finding(name=n, family=load_catalog().by_name(n).family, severity=Severity.WARNING, confidence=0.9,
+                     message=n) for n in sorted(names)]
+    ranked = rank(every)
+    assert {f.name for f in ranked} == names - {"underfitting"}  # a learning finding explains underfitting away
+    assert all(f.primary == (not f.caused_by) and set(f.caused_by) <= names for f in ranked)
+    assert [f.primary for f in ranked] == sorted((f.primary for f in ranked), reverse=True)
+    assert ranked[0].name == "non-finite-data" and not next(f for f in ranked if f.name == "nan-loss").primary

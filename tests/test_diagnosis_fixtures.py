@@ -16,7 +16,9 @@ from modeldoctor.checkup import run_records
 from modeldoctor.diagnose import diagnose_runs
 from modeldoctor.diagnose.thresholds import Thresholds
 from modeldoctor.rules import load_catalog
-from modeldoctor.runner import RunOptions
+from modeldoctor.run.runner import RunOptions
+
+pytestmark = pytest.mark.slow  # every test here trains a fixture
 
 LABELS = tomllib.loads((FIXTURES / "labels.toml").read_text())
 

@@ -17,6 +17,8 @@ from conftest import FIXTURES, cli
 from modeldoctor.verify import weaker
 from test_diagnosis_fixtures import assert_diagnosis
 
+pytestmark = pytest.mark.slow  # every test here trains a fixture, twice
+
 LABELS = tomllib.loads((FIXTURES / "labels.toml").read_text())["problems"]
 SINGLE_RUN = sorted(k for k, v in LABELS.items() if "cure" in v)
 

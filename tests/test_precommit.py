@@ -97,6 +97,7 @@ def test_the_hook_manifest_is_valid() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.slow  # the first commit pip-installs the hook's environment (about a minute)
 def test_a_commit_with_a_buggy_training_script_is_refused(project: Path, env: dict[str, str]) -> None:
     result = commit(project, env, {"train.py": BUGGY, "util.py": "print('not keras')\n"})
     output = result.stdout + result.stderr
@@ -107,6 +108,7 @@ def test_a_commit_with_a_buggy_training_script_is_refused(project: Path, env: di
                           capture_output=True).returncode != 0  # nothing was committed
 
 
+@pytest.mark.slow  # the first commit pip-installs the hook's environment (about a minute)
 def test_a_commit_with_a_clean_training_script_passes(project: Path, env: dict[str, str]) -> None:
     clean = (ROOT / "fixtures" / "healthy" / "functional_wine.py").read_text()
     result = commit(project, env, {"train.py": clean, "util.py": "print('not keras')\n"})
@@ -115,6 +117,7 @@ def test_a_commit_with_a_clean_training_script_passes(project: Path, env: dict[s
     assert "modeldoctor (static checks)" in output and "Passed" in output
 
 
+@pytest.mark.slow  # the first commit pip-installs the hook's environment (about a minute)
 def test_a_suppressed_finding_lets_the_commit_through(project: Path, env: dict[str, str]) -> None:
     silenced = BUGGY.replace('loss="binary_crossentropy")', 'loss="binary_crossentropy")  # modeldoctor: ignore[MD112]')
     result = commit(project, env, {"train.py": silenced})

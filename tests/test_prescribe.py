@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from records import fit
+from records import classes, fit, run
 from modeldoctor.ftypes import Family, Finding, Severity
-from modeldoctor.prescribe import targets_for
-from modeldoctor.record import LayerInfo, Location
+from modeldoctor.prescribe import prescribe, targets_for
+from modeldoctor.record import LayerInfo, Location, OptimizerInfo
+from modeldoctor.rules import load_catalog
+from modeldoctor.transforms import available
 
 
 def _layers(*activations: str) -> list[LayerInfo]:
@@ -36,3 +38,47 @@ def test_a_finding_that_names_its_layers_targets_those():
     finding = _finding("dying-relu", evidence={"layers": ["dense_1"]})
     assert _layer_names(finding, "relu", "relu", "sigmoid") == ["dense_1"]
     assert _layer_names(_finding("poor-initialization"), "relu", "relu", "sigmoid") == ["dense_0", "dense_1"]
+
+
+# Relative parameters are resolved by each transform's own hook, called generically by prescribe.
+
+CATALOG = load_catalog()
+TRANSFORMS = available()
+
+
+def _prescribed(finding: Finding, record, choice=None):
+    [prescription] = prescribe([finding], CATALOG, [run(record)], TRANSFORMS, unsafe=True, choice=choice)
+    return prescription
+
+
+def test_target_update_ratio_is_resolved_against_the_recorded_learning_rate():
+    finding = _finding("learning-rate-too-high", code="MD109", evidence={"update_ratio_median": 0.01})
+    prescription = _prescribed(finding, fit([1.0, 0.9]))  # Adam at 0.001; measured 10x the target
+    assert prescription.params == {"learning_rate": 0.0001} and prescription.declined is None
+
+
+def test_an_unknown_learning_rate_declines_with_the_reason():
+    record = fit([1.0, 0.9])
+    record.model.optimizer = OptimizerInfo("Adam", None)  # a schedule: no number recorded
+    prescription = _prescribed(_finding("nan-loss", code="MD101"), record, choice={"nan-loss": 2})
+    assert prescription.cure.transform == "set_learning_rate"
+    assert prescription.declined == "the current learning rate is unknown (no run record, or a schedule)"
+    assert prescription.params == {}
+
+
+def test_batch_size_factor_scales_keras_default_when_fit_set_none():
+    prescription = _prescribed(_finding("high-variance", code="MD301"), fit([1.0, 0.9]), {"high-variance": 1})
+    assert prescription.cure.transform == "batch_size" and prescription.params == {"batch_size": 64}
+
+
+def test_labels_auto_is_resolved_from_the_recorded_labels():
+    finding = _finding("loss-activation-mismatch", code="MD112")
+    assert _prescribed(finding, fit([1.0, 0.9], labels=classes(2))).params == {"labels": "binary"}
+    assert _prescribed(finding, fit([1.0, 0.9], labels=classes(10))).params == {"labels": "sparse"}
+    assert _prescribed(finding, fit([1.0, 0.9])).params == {}  # nothing recorded: the transform's default, "auto"
+
+
+def test_only_transforms_with_a_hook_declare_relative_parameters():
+    relative = {name: set(spec.relative) for name, spec in TRANSFORMS.items() if spec.relative}
+    assert relative == {"set_learning_rate": {"factor", "target_update_ratio"}, "batch_size": {"factor"}}
+    assert all(TRANSFORMS[name].resolve is not None for name in relative)

@@ -12,6 +12,7 @@ from conftest import FIXTURES, line_of, probe, record_of
 HEALTHY = sorted((FIXTURES / "healthy").glob("*.py"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("script", HEALTHY, ids=lambda p: p.stem)
 def test_records_every_epoch_with_train_and_validation_metrics(script):
     record = record_of(script)
@@ -24,6 +25,7 @@ def test_records_every_epoch_with_train_and_validation_metrics(script):
     assert fit.batch_losses and fit.inputs is not None and fit.labels is not None
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("script", HEALTHY, ids=lambda p: p.stem)
 def test_samples_gradients_for_each_trainable_layer(script):
     fit = record_of(script).fits[0]
@@ -39,6 +41,7 @@ def test_samples_gradients_for_each_trainable_layer(script):
     assert relu, "the ReLU layer's dead-unit share is sampled"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "name, layer_needles",
     [
@@ -59,6 +62,7 @@ def test_source_locations_point_at_the_lines_written(name, layer_needles):
     assert source_line[fit.model.layers[0].location.column:].startswith(("keras.layers.Dense", "layers.Dense"))
 
 
+@pytest.mark.slow
 def test_optimizer_object_is_located_where_it_is_built():
     script = FIXTURES / "healthy" / "add_breast_cancer.py"
     optimizer = record_of(script).fits[0].model.optimizer
@@ -68,6 +72,7 @@ def test_optimizer_object_is_located_where_it_is_built():
     assert line[optimizer.location.column:].startswith("keras.optimizers.Adam(")
 
 
+@pytest.mark.slow
 def test_input_and_label_statistics(tmp_script):
     fit = record_of(FIXTURES / "healthy" / "sequential_digits.py").fits[0]
     assert fit.inputs.shape == [1797, 64] and fit.inputs.max == 1.0 and fit.inputs.min == 0.0
@@ -90,6 +95,7 @@ assert len(history.history["loss"]) == 2
 """
 
 
+@pytest.mark.slow
 def test_tf_keras_spelling_is_the_same_class_and_is_recorded(tmp_script):
     script = tmp_script(TF_KERAS)
     record = probe(script).record
@@ -113,6 +119,7 @@ model.fit(x, y, epochs=50, batch_size=32, verbose=0)
 """
 
 
+@pytest.mark.slow
 def test_nan_loss_stops_training_at_once(tmp_script):
     record = probe(tmp_script(NAN)).record
     (fit,) = record.fits
@@ -121,8 +128,9 @@ def test_nan_loss_stops_training_at_once(tmp_script):
     assert fit.batch_losses[-1].step == fit.nan_step
 
 
+@pytest.mark.slow
 def test_epoch_and_step_caps_reach_keras(tmp_script):
-    from modeldoctor.runner import RunOptions, run_probe
+    from modeldoctor.run.runner import RunOptions, run_probe
 
     script = FIXTURES / "healthy" / "sequential_digits.py"
     record = run_probe(script, [], RunOptions(quiet=True, max_epochs=2, max_steps=3)).record
@@ -145,6 +153,7 @@ model.fit(np.zeros((n, 2)), np.zeros((n, 1)), epochs=1, verbose=0)
 """
 
 
+@pytest.mark.slow
 def test_script_sees_its_arguments_and_folder_and_helper_locations(tmp_script):
     tmp_script("import keras\n\ndef make_layer():\n    return keras.layers.Dense(1)\n", "helper_module.py")
     script = tmp_script(ARGS)

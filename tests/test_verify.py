@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import shutil
 
+import pytest
+
 from conftest import FIXTURES, cli
 from modeldoctor.ftypes import Family, Finding, Severity
 from modeldoctor.verify import treatable
@@ -18,6 +20,7 @@ def _copy(tmp_path, relative):
     return target
 
 
+@pytest.mark.slow
 def test_learning_rate_cure_is_confirmed(tmp_path):
     script = _copy(tmp_path, "learning/learning_rate_too_high_sgd.py")
     result = cli("fix", str(script), "--verify", *FAST, "--epochs", "6", "--budget", "240")
@@ -64,6 +67,7 @@ rationale = "Stop at the turning point and keep the best weights."
 """
 
 
+@pytest.mark.slow
 def test_a_cure_that_does_not_help_is_rejected_and_the_next_one_confirmed_and_applied(tmp_path):
     """A user rule lists a useless cure first and a crashing one second: the first is rejected with
     its numbers, the second reported as failed (not skipped), and the next candidate (early
@@ -92,6 +96,7 @@ def test_a_cure_that_does_not_help_is_rejected_and_the_next_one_confirmed_and_ap
     assert "overfitting" not in [f["name"] for f in report["findings"]]
 
 
+@pytest.mark.slow
 def test_healthy_script_gets_no_change(tmp_path):
     script = _copy(tmp_path, "healthy/functional_wine.py")
     result = cli("fix", str(script), "--verify", "--apply", *FAST)
@@ -101,6 +106,7 @@ def test_healthy_script_gets_no_change(tmp_path):
     assert script.read_text() == (FIXTURES / "healthy" / "functional_wine.py").read_text()
 
 
+@pytest.mark.slow
 def test_prediction_cure_is_confirmed_across_seeds(tmp_path):
     """high-variance: weight averaging makes three seeds land on the same model, and the
     finding's own spread and the target's mean both improve."""

@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from modeldoctor.diagnose.ranking import rank
-from modeldoctor.diagnose.registry import Detector, all_detectors
+from modeldoctor.diagnose.registry import Detector, all_detectors, check_detectors
 from modeldoctor.diagnose.thresholds import Thresholds
 from modeldoctor.ftypes import Finding
 from modeldoctor.record import RunRecord
@@ -15,9 +15,7 @@ from modeldoctor.rules import Catalog
 
 
 def _stamp(finding: Finding, catalog: Catalog) -> Finding:
-    rule = catalog.by_name(finding.name)
-    if rule is None:
-        return finding
+    rule = catalog.require(finding.name, f"finding '{finding.name}'")
     return dataclasses.replace(finding, code=rule.code, severity=rule.severity)
 
 
@@ -32,7 +30,11 @@ def unjudged_on_partial() -> list[str]:
 
 def diagnose_run(record: RunRecord, thresholds: Thresholds, catalog: Catalog,
                  needs: Sequence[str] = ("curves", "run")) -> list[Finding]:
-    """Findings of one run, over every fit it made, ranked root cause first."""
+    """Findings of one run, over every fit it made, ranked root cause first.
+
+    Raises RuleError when a detector and the catalog disagree (see `check_detectors`).
+    """
+    check_detectors(all_detectors(), catalog)
     findings = []
     for fit in record.fits:
         whole = fit.completed or fit.stopped_on_nan

@@ -1,19 +1,58 @@
 """How detectors are declared and found: a decorator marks a function, a walk collects them.
 
 No hand-kept table: adding a diagnosis is adding a decorated function in a
-module of `modeldoctor.diagnose.detectors` (plus its rule file and fixture).
+module of `modeldoctor.diagnose.detectors` (plus its rule file, thresholds
+and fixture). Everything else the doctor knows about a finding is declared
+once, on its decorator, and read from here by the ranking and the verifier:
+
+    @detector("exploding-gradients", Family.LEARNING,
+              causes=("learning-rate-too-high", "unscaled-inputs", "poor-initialization"),
+              rank=(Band.GRADIENTS, 1), weaker=("grad_to_weight_median", True))
+
+- `causes`: the findings that can explain this one. When one of them is also
+  found, this finding is not primary and lists it in `caused_by`. A `Band`
+  stands for every finding ranked in that band, in rank order
+  (`causes=(Band.GRADIENTS, Band.SETUP)`).
+- `rank`: where the finding sorts among findings of equal standing (the
+  ranking sorts primary first, then by severity, then by rank, then by fit).
+  It is a band and a position within the band, `(Band.SETUP, 2)`. Bands run
+  setup < nan < gradients < curve < generalization < prediction; positions
+  are numbers, so a plugin slots in between two detectors with a fraction
+  (`(Band.SETUP, 2.5)`) and nobody renumbers. A detector without a rank sorts
+  after every ranked one, by name.
+- `weaker`: the evidence key that says how bad the finding is and whether a
+  higher value is worse, `("grad_to_weight_median", True)`; the verifier
+  calls a cure "clearly weaker" on it. Without one, a finding that is still
+  there after a cure is never clearly weaker.
+
+`check_detectors` proves, where the detectors meet the rule catalog, that
+every detector has a rule of its own family and names only known causes.
 """
 
 from __future__ import annotations
 
 import importlib
+import inspect
 import pkgutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any, Protocol, TypeVar
 
 from modeldoctor.ftypes import Family, Finding, Severity
 from modeldoctor.record import Location
+from modeldoctor.rules import Catalog, RuleError
+
+
+class Band(str, Enum):
+    """Where a finding ranks, coarsely; declaration order is rank order."""
+
+    SETUP = "setup"  # mistakes in how training is set up: they are the cause when they co-occur
+    NAN = "nan"
+    GRADIENTS = "gradients"
+    CURVE = "curve"  # what the loss curve shows
+    GENERALIZATION = "generalization"
+    PREDICTION = "prediction"
 
 
 @dataclass(frozen=True)
@@ -23,6 +62,16 @@ class DetectorInfo:
     needs: str  # "curves": epoch logs only; "run": a probed run; "runs": several seeded runs
     # Judges how training ended ("still falling", "ends high"): meaningless on a fit stopped part-way.
     whole_curve: bool = False
+    causes: tuple[str | Band, ...] = ()  # findings (or whole bands) that can explain this one
+    rank: tuple[Band, float] | None = None  # band and position within it; None sorts last, by name
+    weaker: tuple[str, bool] | None = None  # evidence key of how bad, and whether higher is worse
+
+    def sort_key(self) -> tuple[int, float, str]:
+        """The rank as a sort key: band, position, then name (so equal ranks and no rank stay deterministic)."""
+        if self.rank is None:
+            return (len(Band), 0.0, self.name)
+        band, position = self.rank
+        return (list(Band).index(band), position, self.name)
 
 
 DetectorFn = TypeVar("DetectorFn", bound=Callable[..., Any])
@@ -36,10 +85,14 @@ class Detector(Protocol):
     def __call__(self, *args: Any, **kwargs: Any) -> Finding | None: ...
 
 
-def detector(name: str, family: Family, needs: str = "run",
-             whole_curve: bool = False) -> Callable[[DetectorFn], DetectorFn]:
+def detector(name: str, family: Family, needs: str = "run", whole_curve: bool = False, *,
+             causes: Sequence[str | Band] = (), rank: tuple[Band, float] | None = None,
+             weaker: tuple[str, bool] | None = None) -> Callable[[DetectorFn], DetectorFn]:
+    """Mark a detector and declare its finding's facts (see the module docstring)."""
+    info = DetectorInfo(name, family, needs, whole_curve, tuple(causes), rank, weaker)
+
     def mark(fn: DetectorFn) -> DetectorFn:
-        fn.detector_info = DetectorInfo(name, family, needs, whole_curve)  # type: ignore[attr-defined]
+        fn.detector_info = info  # type: ignore[attr-defined]
         return fn
 
     return mark
@@ -72,12 +125,62 @@ def found(
 
 
 def all_detectors() -> list[Detector]:
+    """The built-in detectors, then those of every plugin module loaded (`[tool.modeldoctor] plugins`)."""
+    from modeldoctor import plugins
     from modeldoctor.diagnose import detectors
 
     found_fns: list[Detector] = []
-    for info in sorted(pkgutil.iter_modules(detectors.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"{detectors.__name__}.{info.name}")
+    builtin = [importlib.import_module(f"{detectors.__name__}.{info.name}")
+               for info in sorted(pkgutil.iter_modules(detectors.__path__), key=lambda m: m.name)]
+    for module in (*builtin, *plugins.loaded()):
         for value in vars(module).values():
             if callable(value) and hasattr(value, "detector_info") and value not in found_fns:
                 found_fns.append(value)
     return found_fns
+
+
+def infos(detectors: Sequence[Detector] | None = None) -> dict[str, DetectorInfo]:
+    """What each finding's detector declares, by finding name (the built-in detectors unless given)."""
+    return {d.detector_info.name: d.detector_info for d in (all_detectors() if detectors is None else detectors)}
+
+
+def expand_causes(info: DetectorInfo, known: dict[str, DetectorInfo]) -> tuple[str, ...]:
+    """The finding names that can cause `info`'s finding: bands become their findings in rank order."""
+    names: list[str] = []
+    for cause in info.causes:
+        if isinstance(cause, Band):
+            members = sorted((i for i in known.values() if i.rank is not None and i.rank[0] is cause),
+                             key=DetectorInfo.sort_key)
+            names += [i.name for i in members]
+        else:
+            names.append(cause)
+    return tuple(dict.fromkeys(n for n in names if n != info.name))
+
+
+def check_detectors(detectors: Sequence[Detector], catalog: Catalog) -> None:
+    """Raise RuleError unless every detector has a rule of its own family and names only known causes.
+
+    The message names the detector's module and the rule file, so a plugin
+    whose finding has no rule fails here, not later as a finding without a code.
+    """
+    known = {d.detector_info.name for d in detectors}
+    for detect in detectors:
+        info = detect.detector_info
+        where = f"detector '{info.name}' ({_module_file(detect)})"
+        rule = catalog.require(info.name, where)
+        if rule.family is not info.family:
+            raise RuleError(f"{where} declares family '{info.family.value}' but its rule {rule.path} "
+                            f"says '{rule.family.value}'")
+        unknown = [c for c in info.causes if not isinstance(c, Band) and c not in known]
+        if unknown:
+            raise RuleError(f"{where}: unknown cause(s) {', '.join(unknown)}; known findings: "
+                            f"{', '.join(sorted(known))}")
+        if info.weaker is not None and not (isinstance(info.weaker[0], str) and isinstance(info.weaker[1], bool)):
+            raise RuleError(f"{where}: weaker must be (evidence key, higher is worse), got {info.weaker!r}")
+
+
+def _module_file(fn: Any) -> str:
+    try:
+        return inspect.getfile(fn)
+    except TypeError:
+        return str(getattr(fn, "__module__", fn))

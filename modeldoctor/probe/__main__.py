@@ -1,6 +1,6 @@
 """Child-process entry point: `python -m modeldoctor.probe SCRIPT [ARGS...]`.
 
-Configured through the environment (set by `modeldoctor.runner`):
+Configured through the environment (set by `modeldoctor.run.runner`):
 MODELDOCTOR_RECORD (where to write the run record), MODELDOCTOR_PROGRESS
 (optional progress lines), MODELDOCTOR_SEED (optional seed offset).
 """

@@ -17,11 +17,11 @@ from modeldoctor.record import (
     ModelInfo,
     OptimizerInfo,
 )
+from modeldoctor.vocabulary import ACTIVATION_LAYERS
 
 MAX_ROWS = 10_000  # scale statistics need a sample only
 MAX_FEATURES = 4_096
 CHUNK_VALUES = 1 << 22  # NaN/Inf counting pass: a mask of ~4M values at a time, whatever the data's size
-ACTIVATION_LAYERS = {"ReLU": "relu", "LeakyReLU": "leaky_relu", "ELU": "elu", "Softmax": "softmax"}
 
 
 def leaf_layers(model: Any) -> list[Any]:

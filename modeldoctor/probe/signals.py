@@ -12,11 +12,12 @@ import numpy as np
 
 from modeldoctor.probe.describe import activation_name
 from modeldoctor.record import LayerSample
+from modeldoctor.vocabulary import DYING
 
 # A unit counts as saturated where its gradient is under ~4% of its maximum:
 # sigmoid outside [0.01, 0.99] (|x| > 4.6), tanh with |y| > 0.99 (|x| > 2.65).
 SATURATION = {"sigmoid": (0.01, 0.99), "tanh": (-0.99, 0.99)}
-DEAD_ACTIVATIONS = {"relu", "relu6"}
+DEAD_ACTIVATIONS = DYING  # units with a zero gradient for every negative input
 
 
 def weight_arrays(layers: list[Any]) -> dict[str, list[np.ndarray]]:

@@ -72,4 +72,12 @@ def format_for_path(path: str | Path) -> str | None:
     return SUFFIXES.get(Path(name).suffix)
 
 
-__all__ = ["FORMATS", "format_for_path", "render"]
+def write_report(report: Report, path: Path, default: str) -> str:
+    """Write `report` to `path` in the format its name implies (else `default`); the format written."""
+    fmt = format_for_path(path) or default
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render(report, fmt) + "\n", encoding="utf-8")
+    return fmt
+
+
+__all__ = ["FORMATS", "format_for_path", "render", "write_report"]

@@ -7,7 +7,8 @@ The source is read with the stdlib `ast` (LibCST's import alone costs more
 than the pre-commit budget; see `names.py`). Checks are the
 `@static_check` functions of `modeldoctor.static.checks`; each finding takes
 its code, family and severity from the rule file of the same name, and a
-check whose rule is not in the catalog does not run.
+check whose rule is not in the catalog is a RuleError (`check_rules`), as a
+detector's is.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 from modeldoctor.ftypes import Finding
 from modeldoctor.rules import Catalog
 from modeldoctor.static.reader import read_script
-from modeldoctor.static.registry import Hit, all_checks
+from modeldoctor.static.registry import Hit, all_checks, check_rules
 from modeldoctor.static.thresholds import StaticThresholds
 
 __all__ = ["FileError", "SourceError", "StaticThresholds", "check_paths", "check_source", "python_files", "uses_keras"]
@@ -69,7 +70,10 @@ def check_source(
     catalog: Catalog,
     thresholds: StaticThresholds | Mapping[str, Any] | None = None,
 ) -> list[Finding]:
-    """Every static finding of one source, sorted by position. Raises SourceError if it does not parse."""
+    """Every static finding of one source, sorted by position. Raises SourceError if it does not parse,
+    RuleError if a check has no rule in the catalog."""
+    checks = all_checks()
+    check_rules(checks, catalog)
     try:
         tree = ast.parse(source, filename=path)
     except SyntaxError as exc:
@@ -81,10 +85,8 @@ def check_source(
     if not script.spelling.imports_keras:
         return []
     findings: dict[tuple[Any, ...], Finding] = {}
-    for check in all_checks():
-        rule = catalog.by_name(check.rule_name)  # type: ignore[attr-defined]
-        if rule is None:
-            continue
+    for check in checks:
+        rule = catalog.require(check.rule_name, check.__module__)  # type: ignore[attr-defined]
         for hit in check(script, limits):
             finding = _finding(hit, rule.code, rule.name, rule.family, rule.severity, script)
             key = (finding.code, finding.location, finding.message)
@@ -135,7 +137,8 @@ def check_paths(
 ) -> tuple[list[Finding], list[FileError]]:
     """Check files and folders. Files that do not import Keras/TensorFlow are skipped, even when
     named (pre-commit passes every staged Python file); a file that cannot be read or parsed is an
-    error entry, never the end of the run."""
+    error entry, never the end of the run. A check without a rule is a RuleError, before any file."""
+    check_rules(all_checks(), catalog)
     limits = thresholds if isinstance(thresholds, StaticThresholds) else StaticThresholds.from_overrides(thresholds)
     files, errors = python_files(paths)
     findings: list[Finding] = []

@@ -15,13 +15,18 @@ from typing import Any
 from modeldoctor.record import Location
 from modeldoctor.static.names import Spelling, dotted
 from modeldoctor.static.values import MISSING, UNKNOWN, Positions, literal
-
-WEIGHT_LAYERS = frozenset(
-    {"Dense", "Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose",
-     "SeparableConv1D", "SeparableConv2D", "DepthwiseConv1D", "DepthwiseConv2D", "EinsumDense"}
+from modeldoctor.vocabulary import (
+    ACTIVATION_LAYER,
+    ACTIVATION_NAMES,
+    ACTIVATION_POSITION,
+    FEEDFORWARD_LAYERS,
+    SIZE_ARGUMENT,
+    canonical_layer,
 )
-ACTIVATION_LAYERS = {"Activation": None, "Softmax": "softmax", "ReLU": "relu", "LeakyReLU": "leaky_relu",
-                     "ELU": "elu", "PReLU": "prelu"}
+from modeldoctor.vocabulary import ACTIVATION_LAYERS as FIXED_ACTIVATIONS
+
+WEIGHT_LAYERS = FEEDFORWARD_LAYERS
+ACTIVATION_LAYERS: dict[str, str | None] = {ACTIVATION_LAYER: None, **FIXED_ACTIVATIONS}
 DROPOUT_LAYERS = frozenset({"Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D"})
 NORMALIZATION_LAYERS = frozenset({"BatchNormalization", "LayerNormalization", "GroupNormalization"})
 # Layers that neither weigh nor activate: a chain of activations runs through them.
@@ -31,11 +36,6 @@ PASS_THROUGH = DROPOUT_LAYERS | {
     "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D", "GlobalMaxPooling1D",
     "GlobalMaxPooling2D", "GlobalMaxPooling3D", "Permute", "ZeroPadding1D", "ZeroPadding2D", "Cropping2D",
 }
-ACTIVATIONS = frozenset(
-    {"relu", "sigmoid", "softmax", "tanh", "linear", "elu", "selu", "softplus", "softsign", "exponential", "gelu",
-     "swish", "silu", "hard_sigmoid", "hard_silu", "hard_swish", "leaky_relu", "relu6", "mish", "log_softmax",
-     "celu", "glu", "hard_tanh", "sparse_plus", "sparsemax", "squareplus", "tanh_shrink", "prelu"}
-)
 
 
 def _snake(name: str) -> str:
@@ -90,9 +90,11 @@ class KCall(CallArguments):
         """The activation this layer applies: a name, "linear", None (not an activating layer), or UNKNOWN."""
         if self.kind in ACTIVATION_LAYERS:
             fixed = ACTIVATION_LAYERS[self.kind]
-            return fixed if fixed is not None else read_activation(self.arg_node("activation", 0), self.constants)
+            if fixed is not None:
+                return fixed
+            return read_activation(self.arg_node("activation", ACTIVATION_POSITION[ACTIVATION_LAYER]), self.constants)
         if self.kind in WEIGHT_LAYERS:
-            node = self.arg_node("activation", 1 if self.kind == "Dense" else None)
+            node = self.arg_node("activation", ACTIVATION_POSITION.get(self.kind))
             if node is None:
                 return UNKNOWN if self.opaque() else "linear"
             return read_activation(node, self.constants)
@@ -100,11 +102,8 @@ class KCall(CallArguments):
 
     @property
     def units(self) -> Any:
-        if self.kind == "Dense":
-            return self.arg("units", 0)
-        if self.kind in WEIGHT_LAYERS:
-            return self.arg("filters", 0)
-        return MISSING
+        size = SIZE_ARGUMENT.get(canonical_layer(self.kind)) if self.kind in WEIGHT_LAYERS else None
+        return self.arg(*size) if size is not None else MISSING
 
     @property
     def name(self) -> str | None:
@@ -124,7 +123,7 @@ def read_activation(node: ast.AST | None, constants: dict[str, Any] | None = Non
     full = dotted(node)
     if full is not None:
         last = _snake(full.rsplit(".", 1)[-1])
-        if last in ACTIVATIONS:
+        if last in ACTIVATION_NAMES:
             return last
     return UNKNOWN
 

@@ -1,10 +1,11 @@
 """How a file spells Keras, read with the stdlib `ast` for the static path.
 
-This is `modeldoctor.transforms.keras_names.scan()` / `KerasNames.qualified()`
+This is `modeldoctor.transforms.engine.keras_names.scan()` / `KerasNames.qualified()`
 ported from LibCST nodes to `ast` nodes: importing LibCST costs ~0.3 s (its
 codemod package ~0.6 s), more than the whole budget of a pre-commit check.
-`tests/static/test_names.py` runs both on the same import styles and fails
-when they drift.
+Both read the import spellings and the submodule list from
+`modeldoctor.vocabulary`; `tests/static/test_names.py` runs both on the same
+import styles and fails when they drift.
 
 Two deliberate extensions over the LibCST original, both for detection only:
 imports are read anywhere in the file (inside `try:`, `if`, functions), and a
@@ -18,8 +19,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-SUBMODULES = ("layers", "optimizers", "callbacks", "regularizers", "constraints", "initializers", "losses")
-KERAS_MODULES = ("keras", "tensorflow.keras", "tf_keras")
+from modeldoctor.vocabulary import SUBMODULES, TENSORFLOW, add_root, canonical_module, import_binding, qualify
 
 
 def dotted(node: ast.AST) -> str | None:
@@ -39,6 +39,7 @@ class Spelling:
     """What the module binds: a root for `X.layers.Dense`, submodule aliases, imported names."""
 
     root: str | None = None  # "keras", "tf.keras", "K"…
+    other_roots: list[str] = field(default_factory=list)  # e.g. "tf.keras" beside `import keras`
     submodules: dict[str, str] = field(default_factory=dict)  # "layers" -> "layers" / "L"
     from_modules: dict[str, str] = field(default_factory=dict)  # "layers" -> "keras.layers"
     names: dict[str, str] = field(default_factory=dict)  # "keras.layers.Dense" -> "Dense"
@@ -51,21 +52,7 @@ class Spelling:
     def qualified(self, node: ast.AST) -> str | None:
         """The canonical `keras.<sub>.<Name>` for an expression, whatever spelling it uses."""
         full = dotted(node)
-        if full is None:
-            return None
-        for canonical, local in self.names.items():
-            if full == local:
-                return canonical
-        if self.root and full.startswith(self.root + "."):
-            return "keras." + full[len(self.root) + 1 :]
-        head, _, rest = full.partition(".")
-        for sub, alias in self.submodules.items():
-            if head == alias and rest:
-                return f"keras.{sub}.{rest}"
-        for canonical, local in self.names.items():
-            if head == local and rest:
-                return f"{canonical}.{rest}"
-        return None
+        return None if full is None else qualify(full, self.root, self.other_roots, self.submodules, self.names)
 
     def resolve(self, node: ast.AST) -> str | None:
         """Any imported dotted name, Keras or not (`load_wine` -> `sklearn.datasets.load_wine`)."""
@@ -81,13 +68,6 @@ class Spelling:
         return full
 
 
-def _canonical_module(module: str) -> str | None:
-    for prefix in KERAS_MODULES:
-        if module == prefix or module.startswith(prefix + "."):
-            return "keras" + module[len(prefix) :]
-    return None
-
-
 def scan(tree: ast.Module, nodes: list[ast.AST] | None = None) -> Spelling:
     """Read the imports of a module, in source order, wherever they are (`nodes`: ast.walk(tree), if known)."""
     names = Spelling()
@@ -96,12 +76,11 @@ def scan(tree: ast.Module, nodes: list[ast.AST] | None = None) -> Spelling:
         if isinstance(small, ast.Import):
             for alias in small.names:
                 full, bound = alias.name, alias.asname
-                if full == "keras":
-                    names.root = bound or "keras"
-                elif full == "tensorflow" and names.root is None:
-                    names.root = f"{bound or 'tensorflow'}.keras"
-                elif full.startswith("keras.") and bound is None and names.root is None:
-                    names.root = "keras"
+                binding = import_binding(full, bound)
+                if binding is not None and binding[0] == "root":
+                    names.root = add_root(names.root, names.other_roots, binding[1])
+                elif binding is not None:
+                    names.submodules[binding[0]] = binding[1]
                 if bound:
                     names.others[bound] = full
                 else:
@@ -109,14 +88,14 @@ def scan(tree: ast.Module, nodes: list[ast.AST] | None = None) -> Spelling:
                     names.others.setdefault(head, head)
         elif small.module is not None and not small.level:
             source = small.module
-            canonical = _canonical_module(source)
+            canonical = canonical_module(source)
             for alias in small.names:
                 imported = alias.name
                 if imported == "*":
                     continue
                 bound = alias.asname or imported
-                if source == "tensorflow" and imported == "keras":
-                    names.root = bound
+                if source == TENSORFLOW and imported == "keras":
+                    names.root = add_root(names.root, names.other_roots, bound)
                 elif canonical == "keras" and imported in SUBMODULES:
                     names.submodules[imported] = bound
                 elif canonical and canonical.count(".") == 1:

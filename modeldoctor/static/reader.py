@@ -18,9 +18,9 @@ from modeldoctor.static.facts import KCall, LayerUse, MethodCall, Model, Script
 from modeldoctor.static.names import dotted, scan
 from modeldoctor.static.symbols import CallbackRef, LayerRef, ListRef, Tensor, loop_count, times
 from modeldoctor.static.values import Positions, module_constants
+from modeldoctor.vocabulary import FUNCTIONAL_MODELS as FUNCTIONAL
+from modeldoctor.vocabulary import SEQUENTIAL_MODELS as SEQUENTIAL
 
-SEQUENTIAL = {"keras.Sequential", "keras.models.Sequential"}
-FUNCTIONAL = {"keras.Model", "keras.models.Model"}
 INPUTS = {"keras.Input", "keras.layers.Input", "keras.layers.InputLayer"}
 UNROLL = 16  # loops over range(n) with n up to this are walked n times
 LOADERS = {"keras.models.load_model", "keras.saving.load_model", "keras.models.clone_model"}

@@ -3,18 +3,22 @@
 A check is a function `(script, limits) -> Iterable[Hit]` in a module of
 `modeldoctor.static.checks`, marked with `@static_check("rule-name")`. Its
 module may carry `VALID` and `INVALID` source snippets: they are its tests.
-The finding's code, family and severity come from the rule file of that name.
+The finding's code, family and severity come from the rule file of that name;
+`check_rules` proves every check has one (a check without a rule is an error,
+as a detector without one is, never a finding without a code).
 """
 
 from __future__ import annotations
 
 import ast
 import importlib
+import inspect
 import pkgutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from modeldoctor.rules import Catalog
 from modeldoctor.static.facts import KCall, MethodCall, Script
 from modeldoctor.static.thresholds import StaticThresholds
 
@@ -61,3 +65,10 @@ def check_modules() -> list[Any]:
         importlib.import_module(f"{checks.__name__}.{info.name}")
         for info in sorted(pkgutil.iter_modules(checks.__path__), key=lambda m: m.name)
     ]
+
+
+def check_rules(checks: Iterable[Check], catalog: Catalog) -> None:
+    """Raise RuleError naming the check's module unless every check has a rule file of its name."""
+    for check in checks:
+        name: str = check.rule_name  # type: ignore[attr-defined]
+        catalog.require(name, f"static check '{name}' ({inspect.getfile(check)})")

@@ -60,11 +60,18 @@ def test_findings_take_code_family_and_severity_from_the_rule() -> None:
     assert finding.evidence["rate"] == 0.8
 
 
-def test_a_check_whose_rule_is_not_in_the_catalog_does_not_run() -> None:
-    from modeldoctor.rules import Catalog
+def test_a_check_whose_rule_is_not_in_the_catalog_is_an_error_naming_the_check(tmp_path) -> None:
+    from modeldoctor.rules import Catalog, RuleError
+    from modeldoctor.static import check_paths
 
     partial = Catalog(tuple(r for r in CATALOG.rules if r.name != "high-dropout-rate"))
-    assert check_source("import keras\nd = keras.layers.Dropout(0.8)\n", "t.py", partial) == []
+    source = "import keras\nd = keras.layers.Dropout(0.8)\n"
+    message = r"static check 'high-dropout-rate' \(.*dropout.py\): no rule file names 'high-dropout-rate'"
+    with pytest.raises(RuleError, match=message):
+        check_source(source, "t.py", partial)
+    (tmp_path / "t.py").write_text(source)
+    with pytest.raises(RuleError, match=message):  # before any file, not one error entry per file
+        check_paths([tmp_path], partial)
 
 
 def test_thresholds_override_the_defaults() -> None:

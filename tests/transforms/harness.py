@@ -20,7 +20,7 @@ from __future__ import annotations
 import libcst as cst
 
 from modeldoctor.ftypes import Target
-from modeldoctor.transforms.base import Outcome, TransformSpec, run
+from modeldoctor.transforms.engine.base import Outcome, TransformSpec, run
 
 
 def apply(spec: TransformSpec, source: str, targets: tuple[Target, ...] = (), /, **params) -> Outcome:

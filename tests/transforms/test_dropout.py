@@ -6,8 +6,8 @@ import functools
 from textwrap import dedent
 
 from modeldoctor.transforms import available
-from modeldoctor.transforms.base import run
-from modeldoctor.transforms.base import remap_targets
+from modeldoctor.transforms.engine.base import run
+from modeldoctor.transforms.engine.base import remap_targets
 
 import harness
 

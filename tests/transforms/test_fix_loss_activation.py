@@ -132,6 +132,16 @@ def test_softmax_with_binary_crossentropy_and_one_hot_labels_becomes_categorical
     assert apply(before, labels="one_hot").source == before.replace("binary_crossentropy", "categorical_crossentropy")
 
 
+def test_keras_loss_aliases_are_read_like_the_names_they_stand_for():
+    before = dedent('''\
+        import keras
+
+        model = keras.Sequential([keras.layers.Dense(10, activation="softmax")])
+        model.compile(loss="bce")
+    ''')
+    assert apply(before).source == before.replace('"bce"', '"sparse_categorical_crossentropy"')
+
+
 def test_softmax_over_two_units_with_binary_labels_becomes_sparse_categorical():
     before = dedent('''\
         import keras

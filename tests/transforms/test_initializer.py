@@ -150,3 +150,23 @@ def test_declines_a_target_layer_without_a_kernel():
     outcome = apply(before, (layer_at(before, "keras.layers.Dropout"),))
     assert outcome.source == before
     assert outcome.declined == "line 3: Dropout(0.5) left unchanged: setting the kernel_initializer does not apply to Dropout"
+
+
+def test_sets_each_kernel_initializer_of_a_separable_convolution():
+    before = dedent('''\
+        import keras
+
+        model = keras.Sequential([
+            keras.layers.SeparableConv2D(16, 3, activation="relu", depthwise_initializer="zeros"),
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dense(1),
+        ])
+    ''')
+    after = before.replace(
+        'depthwise_initializer="zeros"', 'depthwise_initializer="he_normal", pointwise_initializer="he_normal"'
+    )
+    outcome = apply(before)
+    assert outcome.source == after
+    assert outcome.edits == (
+        "line 4: set depthwise_initializer='he_normal', pointwise_initializer='he_normal' on SeparableConv2D(16)",
+    )

@@ -107,3 +107,24 @@ def test_declines_a_layer_that_already_has_a_constraint():
     outcome = apply(before)
     assert outcome.source == before
     assert outcome.declined == "line 3: Dense(8) left unchanged: it already sets kernel_constraint"
+
+
+def test_bounds_each_kernel_of_a_separable_convolution_but_not_an_embedding():
+    before = dedent('''\
+        from keras import layers
+
+        embed = layers.Embedding(1000, 16)
+        conv = layers.SeparableConv1D(32, 5, activation="relu")
+    ''')
+    after = before.replace(
+        'activation="relu")',
+        'activation="relu", depthwise_constraint=keras.constraints.MaxNorm(3.0), '
+        "pointwise_constraint=keras.constraints.MaxNorm(3.0))",
+    ).replace("from keras import layers\n", "from keras import layers\nimport keras\n")
+    targets = (layer_at(before, "layers.Embedding("), layer_at(before, "layers.SeparableConv1D("))
+    outcome = apply(before, targets)
+    assert outcome.source == after
+    assert len(outcome.edits) == 1
+    alone = apply(before, targets[:1])
+    assert alone.source == before
+    assert alone.declined == "line 3: Embedding(1000) left unchanged: adding a kernel_constraint does not apply to Embedding"

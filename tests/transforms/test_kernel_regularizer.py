@@ -139,6 +139,65 @@ def test_edits_subclassed_model_layers_assigned_in_init_with_from_keras_import_l
     assert outcome.edits[0] == "line 8: added kernel_regularizer=keras.regularizers.L2(0.0001) to Conv1D(8)"
 
 
+def test_regularizes_each_kernel_of_separable_and_depthwise_convolutions_under_its_own_name():
+    before = dedent('''\
+        import keras
+
+        model = keras.Sequential([
+            keras.Input(shape=(28, 28, 1)),
+            keras.layers.SeparableConv2D(16, 3, activation="relu"),
+            keras.layers.DepthwiseConv2D(3),
+            keras.layers.Flatten(),
+            keras.layers.Dense(10, activation="softmax"),
+        ])
+    ''')
+    after = dedent('''\
+        import keras
+
+        model = keras.Sequential([
+            keras.Input(shape=(28, 28, 1)),
+            keras.layers.SeparableConv2D(16, 3, activation="relu", depthwise_regularizer=keras.regularizers.L2(0.0001), pointwise_regularizer=keras.regularizers.L2(0.0001)),
+            keras.layers.DepthwiseConv2D(3, depthwise_regularizer=keras.regularizers.L2(0.0001)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(10, activation="softmax", kernel_regularizer=keras.regularizers.L2(0.0001)),
+        ])
+    ''')
+    outcome = apply(before)
+    assert outcome.source == after
+    assert outcome.edits[0] == (
+        "line 5: added depthwise_regularizer=keras.regularizers.L2(0.0001), "
+        "pointwise_regularizer=keras.regularizers.L2(0.0001) to SeparableConv2D(16)"
+    )
+    assert outcome.edits[1] == "line 6: added depthwise_regularizer=keras.regularizers.L2(0.0001) to DepthwiseConv2D(3)"
+
+
+def test_leaves_a_separable_convolution_whole_when_one_of_its_kernels_is_regularized():
+    before = dedent('''\
+        from keras import layers, regularizers
+
+        conv = layers.SeparableConv1D(8, 3, pointwise_regularizer=regularizers.L1(0.01))
+    ''')
+    outcome = apply(before)
+    assert outcome.source == before
+    assert outcome.declined == "line 3: SeparableConv1D(8) left unchanged: it already sets pointwise_regularizer"
+
+
+def test_regularizes_the_embeddings_of_an_embedding_layer_the_run_names():
+    before = dedent('''\
+        import keras
+
+        model = keras.Sequential([
+            keras.layers.Embedding(10000, 64),
+            keras.layers.GlobalAveragePooling1D(),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ])
+    ''')
+    outcome = apply(before, (layer_at(before, "keras.layers.Embedding(", class_name="Embedding"),))
+    assert outcome.source == before.replace(
+        "Embedding(10000, 64)", "Embedding(10000, 64, embeddings_regularizer=keras.regularizers.L2(0.0001))"
+    )
+
+
 def test_skips_with_a_warning_a_layer_that_already_has_a_regularizer():
     before = dedent('''\
         import keras

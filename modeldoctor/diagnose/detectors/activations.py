@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from modeldoctor.diagnose.registry import detector, found
+from modeldoctor.diagnose.registry import Band, detector, found
 from modeldoctor.diagnose.series import layer_series, median, output_layer, r
 from modeldoctor.diagnose.thresholds import Thresholds
 from modeldoctor.ftypes import Family, Finding
 from modeldoctor.record import FitRecord, LayerInfo
+from modeldoctor.vocabulary import DYING, SATURATING
 
 
 def _hidden(fit: FitRecord, kinds: set[str]) -> list[LayerInfo]:
@@ -24,9 +25,11 @@ def _affected(fit: FitRecord, kinds: set[str], attr: str, threshold: float) -> l
     return hits
 
 
-@detector("dying-relu", Family.LEARNING)
+# A row holding a NaN makes every unit of the first layer output 0 where ReLU is a max that drops NaN.
+@detector("dying-relu", Family.LEARNING, rank=(Band.GRADIENTS, 3),
+          causes=("learning-rate-too-high", "poor-initialization", "unscaled-inputs", "non-finite-data"))
 def dying_relu(fit: FitRecord, t: Thresholds) -> Finding | None:
-    hits = _affected(fit, {"relu", "relu6"}, "dead_fraction", t.dead_share)
+    hits = _affected(fit, set(DYING), "dead_fraction", t.dead_share)
     if not hits:
         return None
     layer, share = max(hits, key=lambda h: h[1])
@@ -37,9 +40,10 @@ def dying_relu(fit: FitRecord, t: Thresholds) -> Finding | None:
     return found(dying_relu, message, evidence, 0.9, layer.location, layer.name, 0, fit.index)
 
 
-@detector("saturated-activations", Family.LEARNING)
+@detector("saturated-activations", Family.LEARNING, rank=(Band.GRADIENTS, 4),
+          causes=("unscaled-inputs", "poor-initialization", "learning-rate-too-high"))
 def saturated_activations(fit: FitRecord, t: Thresholds) -> Finding | None:
-    hits = _affected(fit, {"sigmoid", "tanh"}, "saturated_fraction", t.saturated_share)
+    hits = _affected(fit, set(SATURATING), "saturated_fraction", t.saturated_share)  # as far as the probe measures
     if not hits:
         return None
     layer, share = max(hits, key=lambda h: h[1])

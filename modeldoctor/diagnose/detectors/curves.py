@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import math
 
-from modeldoctor.diagnose.registry import detector, found
+from modeldoctor.diagnose.registry import Band, detector, found
 from modeldoctor.diagnose.series import curve, finite, r
 from modeldoctor.diagnose.thresholds import Thresholds
 from modeldoctor.ftypes import Family, Finding
 from modeldoctor.record import FitRecord
 
 
-@detector("nan-loss", Family.LEARNING, needs="curves")
+@detector("nan-loss", Family.LEARNING, needs="curves", rank=(Band.NAN, 1),
+          causes=("exploding-gradients", Band.SETUP))
 def nan_loss(fit: FitRecord, t: Thresholds) -> Finding | None:
     losses = curve(fit, "loss")
     bad_epoch = next((i for i, v in enumerate(losses) if v is not None and not math.isfinite(v)), None)
@@ -49,7 +50,8 @@ def _clean_losses(fit: FitRecord) -> list[float] | None:
     return [float(v) for v in losses]  # type: ignore[arg-type]
 
 
-@detector("stalled-loss", Family.LEARNING, needs="curves")
+@detector("stalled-loss", Family.LEARNING, needs="curves", rank=(Band.CURVE, 1),
+          causes=(Band.GRADIENTS, Band.SETUP, "nan-loss"), weaker=("improvement", False))
 def stalled_loss(fit: FitRecord, t: Thresholds) -> Finding | None:
     losses = _clean_losses(fit)
     start = _start_loss(fit)
@@ -69,7 +71,8 @@ def stalled_loss(fit: FitRecord, t: Thresholds) -> Finding | None:
     return found(stalled_loss, message, evidence, 0.9, fit.location, epoch=0, fit=fit.index)
 
 
-@detector("slow-convergence", Family.LEARNING, needs="curves", whole_curve=True)
+@detector("slow-convergence", Family.LEARNING, needs="curves", whole_curve=True, rank=(Band.CURVE, 3),
+          causes=(Band.GRADIENTS, Band.SETUP), weaker=("progress", False))
 def slow_convergence(fit: FitRecord, t: Thresholds) -> Finding | None:
     losses = _clean_losses(fit)
     start = _start_loss(fit)
@@ -91,7 +94,9 @@ def slow_convergence(fit: FitRecord, t: Thresholds) -> Finding | None:
     return found(slow_convergence, message, evidence, 0.75, fit.location, epoch=0, fit=fit.index)
 
 
-@detector("oscillating-loss", Family.LEARNING, needs="curves")
+@detector("oscillating-loss", Family.LEARNING, needs="curves", rank=(Band.CURVE, 2),
+          causes=("learning-rate-too-high", "exploding-gradients", "unscaled-inputs", "nan-loss", "non-finite-data"),
+          weaker=("rise_share", True))
 def oscillating_loss(fit: FitRecord, t: Thresholds) -> Finding | None:
     losses = _clean_losses(fit)
     if losses is None or len(losses) < 6:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 
-from modeldoctor.diagnose.registry import detector, found
+from modeldoctor.diagnose.registry import Band, detector, found
 from modeldoctor.diagnose.series import accuracy_key, curve, finite, keeps_best_weights, r
 from modeldoctor.diagnose.thresholds import Thresholds
 from modeldoctor.ftypes import Family, Finding
 from modeldoctor.record import FitRecord
+from modeldoctor.vocabulary import CROSSENTROPY, LOSSES, loss_name
 
 
 def _pairs(fit: FitRecord, key: str) -> tuple[list[float], list[float]] | None:
@@ -18,7 +19,9 @@ def _pairs(fit: FitRecord, key: str) -> tuple[list[float], list[float]] | None:
     return [float(v) for v in train], [float(v) for v in val]  # type: ignore[arg-type]
 
 
-@detector("overfitting", Family.GENERALIZATION, needs="curves")
+# The epoch that went NaN is validated with destroyed weights: its validation metrics are the NaN's doing.
+@detector("overfitting", Family.GENERALIZATION, needs="curves", rank=(Band.GENERALIZATION, 1),
+          causes=("nan-loss",), weaker=("val_rise", True))
 def overfitting(fit: FitRecord, t: Thresholds) -> Finding | None:
     pairs = _pairs(fit, "loss")
     if pairs is None or keeps_best_weights(fit):
@@ -40,7 +43,8 @@ def overfitting(fit: FitRecord, t: Thresholds) -> Finding | None:
     return found(overfitting, message, evidence, 0.9, fit.location, epoch=best + 1, fit=fit.index)
 
 
-@detector("generalization-gap", Family.GENERALIZATION, needs="curves")
+@detector("generalization-gap", Family.GENERALIZATION, needs="curves", rank=(Band.GENERALIZATION, 2),
+          causes=("overfitting", "nan-loss"), weaker=("final_gap", True))
 def generalization_gap(fit: FitRecord, t: Thresholds) -> Finding | None:
     key = accuracy_key(fit)
     third = max(1, len(fit.epochs) // 3)
@@ -71,15 +75,17 @@ def _baseline_loss(fit: FitRecord) -> float | None:
     labels, loss = fit.labels, fit.model.loss
     if labels is None or loss is None:
         return None
-    key = loss.name.lower().replace("_", "")
-    if "crossentropy" in key and labels.n_classes and labels.n_classes >= 2:
+    name = loss_name(loss.name)
+    if name is not None and LOSSES[name] in CROSSENTROPY and labels.n_classes and labels.n_classes >= 2:
         return math.log(labels.n_classes)
-    if key in ("mse", "meansquarederror") and labels.std > 0:
+    if name == "mean_squared_error" and labels.std > 0:
         return labels.std**2
     return None
 
 
-@detector("underfitting", Family.GENERALIZATION, whole_curve=True)
+# Zeroed or NaN rows are wrong examples: a poor fit of them is the data's fault, not the model's capacity.
+@detector("underfitting", Family.GENERALIZATION, whole_curve=True, rank=(Band.GENERALIZATION, 3),
+          causes=("non-finite-data",))
 def underfitting(fit: FitRecord, t: Thresholds) -> Finding | None:
     losses = finite(curve(fit, "loss"))
     val = finite(curve(fit, "val_loss"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from modeldoctor.diagnose.registry import detector, found
+from modeldoctor.diagnose.registry import Band, detector, found
 from modeldoctor.diagnose.series import finite, layer_named, layer_series, median, r, trainable_layers
 from modeldoctor.diagnose.thresholds import Thresholds
 from modeldoctor.ftypes import Family, Finding
@@ -24,7 +24,9 @@ def _clip(fit: FitRecord) -> float | None:
     return min(bounds) if bounds else None
 
 
-@detector("exploding-gradients", Family.LEARNING)
+@detector("exploding-gradients", Family.LEARNING, rank=(Band.GRADIENTS, 1),
+          causes=("learning-rate-too-high", "unscaled-inputs", "poor-initialization"),
+          weaker=("grad_to_weight_median", True))
 def exploding_gradients(fit: FitRecord, t: Thresholds) -> Finding | None:
     worst = None
     clip = _clip(fit)
@@ -53,7 +55,9 @@ def exploding_gradients(fit: FitRecord, t: Thresholds) -> Finding | None:
     return found(exploding_gradients, message, evidence, 0.85, layer.location, layer.name, 0, fit.index)
 
 
-@detector("vanishing-gradients", Family.LEARNING)
+@detector("vanishing-gradients", Family.LEARNING, rank=(Band.GRADIENTS, 2),
+          causes=("saturated-activations", "poor-initialization", "dying-relu"),
+          weaker=("norm_ratio_median", False))
 def vanishing_gradients(fit: FitRecord, t: Thresholds) -> Finding | None:
     layers = trainable_layers(fit)
     if len(layers) < t.vanish_min_layers:
@@ -97,7 +101,9 @@ def _optimizer_location(fit: FitRecord):  # noqa: ANN202 - Location | None
     return fit.model.compile_location or fit.location
 
 
-@detector("learning-rate-too-high", Family.LEARNING)
+# ||dw||/||w|| is large when ||w|| is tiny: tiny initial weights look like a high rate.
+@detector("learning-rate-too-high", Family.LEARNING, rank=(Band.SETUP, 2),
+          causes=("poor-initialization",), weaker=("update_ratio_median", True))
 def learning_rate_too_high(fit: FitRecord, t: Thresholds) -> Finding | None:
     ratio = _update_ratio(fit, early=True)
     if ratio is None or ratio <= t.update_ratio_high:
@@ -109,7 +115,7 @@ def learning_rate_too_high(fit: FitRecord, t: Thresholds) -> Finding | None:
     return found(learning_rate_too_high, message, evidence, 0.85, _optimizer_location(fit), epoch=0, fit=fit.index)
 
 
-@detector("learning-rate-too-low", Family.LEARNING)
+@detector("learning-rate-too-low", Family.LEARNING, rank=(Band.SETUP, 3), weaker=("update_ratio_median", False))
 def learning_rate_too_low(fit: FitRecord, t: Thresholds) -> Finding | None:
     ratio = _update_ratio(fit)
     if ratio is None or ratio >= t.update_ratio_low:

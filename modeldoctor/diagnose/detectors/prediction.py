@@ -5,14 +5,14 @@ from __future__ import annotations
 import statistics
 from collections.abc import Sequence
 
-from modeldoctor.diagnose.registry import detector, found
+from modeldoctor.diagnose.registry import Band, detector, found
 from modeldoctor.diagnose.series import accuracy_key, finite, kept_value, r
 from modeldoctor.diagnose.thresholds import Thresholds
 from modeldoctor.ftypes import Family, Finding
 from modeldoctor.record import RunRecord
 
 
-@detector("high-variance", Family.PREDICTION, needs="runs")
+@detector("high-variance", Family.PREDICTION, needs="runs", rank=(Band.PREDICTION, 1), weaker=("spread", True))
 def high_variance(runs: Sequence[RunRecord], t: Thresholds) -> Finding | None:
     fits = [run.fits[-1] for run in runs if run.fits and run.fits[-1].epochs]
     if len(fits) < 2:

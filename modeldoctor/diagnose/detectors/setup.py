@@ -4,26 +4,17 @@ from __future__ import annotations
 
 import math
 
-from modeldoctor.diagnose.registry import detector, found
+from modeldoctor.diagnose.registry import Band, detector, found
 from modeldoctor.diagnose.series import output_layer, r
 from modeldoctor.diagnose.thresholds import Thresholds
 from modeldoctor.ftypes import Family, Finding
 from modeldoctor.record import FitRecord
-
-CROSSENTROPY = {"sparsecategoricalcrossentropy", "categoricalcrossentropy", "binarycrossentropy",
-                "binaryfocalcrossentropy", "categoricalfocalcrossentropy"}
-REGRESSION = {"mse", "meansquarederror", "mae", "meanabsoluteerror", "huber", "logcosh"}
-RELU_LIKE = {"relu", "relu6", "leaky_relu", "elu", "gelu", "silu", "swish", "selu"}
-
-
-def _loss_key(name: str) -> str:
-    return name.lower().replace("_", "")
-
+from modeldoctor.vocabulary import LOGITS, PROBABILITIES, RELU_LIKE, expected_activation, loss_kind
 
 SCALING_LAYERS = {"Normalization", "Rescaling", "BatchNormalization", "LayerNormalization", "Discretization"}
 
 
-@detector("unscaled-inputs", Family.LEARNING)
+@detector("unscaled-inputs", Family.LEARNING, rank=(Band.SETUP, 5), weaker=("max_feature_rms", True))
 def unscaled_inputs(fit: FitRecord, t: Thresholds) -> Finding | None:
     stats = fit.inputs
     if stats is None or not stats.feature_std:
@@ -51,22 +42,25 @@ def unscaled_inputs(fit: FitRecord, t: Thresholds) -> Finding | None:
 
 def _mismatch(activation: str | None, units: int | None, loss: str, from_logits: bool | None,
               n_classes: int | None, integer_labels: bool) -> str | None:
-    key = _loss_key(loss)
-    activation = activation or "linear"
-    if key in CROSSENTROPY and activation == "linear" and not from_logits:
+    kind = loss_kind(loss)
+    expected = expected_activation(kind, from_logits) if kind else None  # what a cross-entropy wants to see
+    activation = activation or LOGITS
+    if expected not in (None, LOGITS) and activation == LOGITS:
         return f"the output layer has no activation (logits) but {loss} expects probabilities (from_logits is not set)"
+    if expected == LOGITS and activation in PROBABILITIES:
+        return f"the output applies {activation} but {loss} has from_logits=True: {activation} is applied twice"
     if activation == "softmax" and units == 1:
         return "a softmax over a single unit always outputs 1"
-    if activation == "softmax" and key == "binarycrossentropy" and (units or 0) > 2:
+    if activation == "softmax" and expected == "sigmoid" and (units or 0) > 2:
         return f"softmax over {units} classes with binary cross-entropy: use a categorical cross-entropy"
-    if activation == "sigmoid" and key == "sparsecategoricalcrossentropy" and (units or 0) > 1:
-        return "sigmoid outputs do not form a distribution over classes, as sparse categorical cross-entropy expects"
-    if activation in ("sigmoid", "softmax") and key in REGRESSION and integer_labels and (n_classes or 0) <= 50:
+    if activation == "sigmoid" and expected == "softmax" and (units or 0) > 1:
+        return f"sigmoid outputs do not form a distribution over classes, as {loss} expects"
+    if activation in PROBABILITIES and kind == "regression" and integer_labels and (n_classes or 0) <= 50:
         return f"{activation} outputs for {n_classes} classes trained with {loss}: use a cross-entropy loss"
     return None
 
 
-@detector("loss-activation-mismatch", Family.LEARNING)
+@detector("loss-activation-mismatch", Family.LEARNING, rank=(Band.SETUP, 4))
 def loss_activation_mismatch(fit: FitRecord, t: Thresholds) -> Finding | None:
     loss = fit.model.loss
     out = output_layer(fit)
@@ -83,7 +77,7 @@ def loss_activation_mismatch(fit: FitRecord, t: Thresholds) -> Finding | None:
     return found(loss_activation_mismatch, reason, evidence, 0.95, out.location, out.name, 0, fit.index)
 
 
-@detector("poor-initialization", Family.LEARNING)
+@detector("poor-initialization", Family.LEARNING, rank=(Band.SETUP, 6))
 def poor_initialization(fit: FitRecord, t: Thresholds) -> Finding | None:
     bad = []
     for layer in fit.model.layers:

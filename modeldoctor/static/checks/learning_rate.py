@@ -8,21 +8,22 @@ from modeldoctor.static.facts import Script
 from modeldoctor.static.registry import Hit, static_check
 from modeldoctor.static.thresholds import StaticThresholds
 from modeldoctor.static.values import is_number
+from modeldoctor.vocabulary import DEFAULT_LEARNING_RATE, LEARNING_RATE, LEARNING_RATE_POSITION, LEGACY_LEARNING_RATE
 
-# optimizer -> (far below, far above, Keras default). The bounds are one to two
-# orders of magnitude outside what tuning guides and the Keras docs use.
-RANGES: dict[str, tuple[float, float, float]] = {
-    "Adam": (1e-6, 0.1, 0.001),
-    "AdamW": (1e-6, 0.1, 0.001),
-    "Adamax": (1e-6, 0.1, 0.001),
-    "Nadam": (1e-6, 0.1, 0.001),
-    "RMSprop": (1e-6, 0.1, 0.001),
-    "Lion": (1e-7, 0.01, 0.001),
-    "Adagrad": (1e-5, 1.0, 0.001),
-    "Adafactor": (1e-6, 1.0, 0.001),
-    "Ftrl": (1e-5, 1.0, 0.001),
-    "SGD": (1e-5, 1.0, 0.01),
-    "Adadelta": (1e-5, 10.0, 0.001),
+# optimizer -> (far below, far above). The bounds are one to two orders of
+# magnitude outside what tuning guides and the Keras docs use.
+RANGES: dict[str, tuple[float, float]] = {
+    "Adam": (1e-6, 0.1),
+    "AdamW": (1e-6, 0.1),
+    "Adamax": (1e-6, 0.1),
+    "Nadam": (1e-6, 0.1),
+    "RMSprop": (1e-6, 0.1),
+    "Lion": (1e-7, 0.01),
+    "Adagrad": (1e-5, 1.0),
+    "Adafactor": (1e-6, 1.0),
+    "Ftrl": (1e-5, 1.0),
+    "SGD": (1e-5, 1.0),
+    "Adadelta": (1e-5, 10.0),
 }
 
 
@@ -31,11 +32,11 @@ def learning_rate_out_of_range(script: Script, limits: StaticThresholds) -> Iter
     for call in script.calls:
         if not call.qualname.startswith("keras.optimizers.") or call.kind not in RANGES:
             continue
-        node = call.arg_node("learning_rate", 0) or call.arg_node("lr")
+        node = call.arg_node(LEARNING_RATE, LEARNING_RATE_POSITION) or call.arg_node(LEGACY_LEARNING_RATE)
         rate = script.value(node)
         if node is None or not is_number(rate):
             continue
-        low, high, default = RANGES[call.kind]
+        (low, high), default = RANGES[call.kind], DEFAULT_LEARNING_RATE[call.kind]
         if low <= rate <= high:
             continue
         side = "above" if rate > high else "below"

@@ -13,20 +13,8 @@ from modeldoctor.static.names import dotted
 from modeldoctor.static.registry import Hit, static_check
 from modeldoctor.static.thresholds import StaticThresholds
 from modeldoctor.static.values import UNKNOWN, is_number
+from modeldoctor.vocabulary import CROSSENTROPY, LOGITS, NOT_PROBABILITIES, PROBABILITIES, loss_kind
 
-KIND = {
-    "binary_crossentropy": "binary", "bce": "binary", "binary_focal_crossentropy": "binary",
-    "categorical_crossentropy": "categorical", "cce": "categorical", "categorical_focal_crossentropy": "categorical",
-    "sparse_categorical_crossentropy": "sparse", "scce": "sparse",
-    "mean_squared_error": "regression", "mse": "regression", "mean_absolute_error": "regression", "mae": "regression",
-    "mean_absolute_percentage_error": "regression", "mape": "regression", "mean_squared_logarithmic_error":
-    "regression", "msle": "regression", "huber": "regression", "log_cosh": "regression", "logcosh": "regression",
-}
-PROBABILITIES = ("sigmoid", "softmax")
-NOT_PROBABILITIES = frozenset(
-    {"linear", "relu", "tanh", "elu", "selu", "softplus", "softsign", "exponential", "gelu", "swish", "silu",
-     "leaky_relu", "relu6", "mish", "log_softmax", "celu", "hard_tanh", "prelu"}
-)
 ACCURACY = re.compile(r"acc(uracy)?$", re.IGNORECASE)
 
 
@@ -61,7 +49,7 @@ def read_loss(script: Script, node: ast.expr | None) -> Loss | None:
             return None
         name = qualname.rsplit(".", 1)[-1] or (dotted(node) or "").rsplit(".", 1)[-1]
     name = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
-    kind = KIND.get(name)
+    kind = loss_kind(name)
     if kind is None:
         return None
     if from_logits not in (True, False):
@@ -85,23 +73,24 @@ def mismatch(activation: Any, units: Any, loss: Loss, classes: bool) -> str | No
     count = f"{units} units" if is_number(units) else "its units"
     if activation == "softmax" and units == 1:
         return "softmax over a single unit always outputs 1.0: the model cannot learn anything"
-    if loss.kind in ("categorical", "sparse") and units == 1:
+    if CROSSENTROPY.get(loss.kind) == "softmax" and units == 1:
         return f"{loss.name} needs one output unit per class, but the output layer has 1 unit"
-    if loss.kind in ("binary", "categorical", "sparse"):
+    if loss.kind in CROSSENTROPY:
         if loss.from_logits is True and activation in PROBABILITIES:
             return (f"the output applies {activation} but the loss has from_logits=True: "
                     f"{activation} is applied twice and the gradients are squashed")
         if loss.from_logits is not False:
             return None
-        if activation == "softmax" and loss.kind == "binary" and is_number(units) and units > 2:
+        expected = CROSSENTROPY[loss.kind]  # the activation whose probabilities the loss expects
+        if activation == "softmax" and expected == "sigmoid" and is_number(units) and units > 2:
             # (2 units with one-hot labels is the same as categorical cross-entropy: not reported)
             return (f"softmax over {count} with {loss.name}: the units compete for one probability "
                     "mass, but the loss scores each as an independent yes/no (and 'accuracy' becomes "
                     "binary accuracy per unit, which looks far better than it is)")
-        if activation == "sigmoid" and loss.kind in ("categorical", "sparse"):
+        if activation == "sigmoid" and expected == "softmax":
             return (f"sigmoid over {count} with {loss.name}: the outputs are independent probabilities "
                     "that do not sum to 1, but the loss expects one distribution over the classes")
-        if activation == "linear":
+        if activation == LOGITS:
             return (f"the output layer has no activation (it produces logits), but {loss.name} expects "
                     "probabilities unless from_logits=True")
         if activation in NOT_PROBABILITIES:

@@ -7,8 +7,7 @@ from collections.abc import Iterator
 from modeldoctor.static.facts import ACTIVATION_LAYERS, PASS_THROUGH, WEIGHT_LAYERS, KCall, Model, Script
 from modeldoctor.static.registry import Hit, static_check
 from modeldoctor.static.thresholds import StaticThresholds
-
-SATURATING = frozenset({"sigmoid", "tanh", "hard_sigmoid"})
+from modeldoctor.vocabulary import SATURATING
 
 
 def _units(model: Model) -> list[tuple[KCall, object, int] | None]:

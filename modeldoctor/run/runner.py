@@ -1,0 +1,196 @@
+"""Run the user's script under the probe, in a child process and its own process group.
+
+The doctor's process never imports TensorFlow: the probe runs in the child,
+started with the user's interpreter (`--python`) and pointed at this package
+through a one-entry PYTHONPATH, so no other package leaks into their
+environment.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from modeldoctor import record as rec
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent  # the modeldoctor package, linked into the child's path
+TAIL_BYTES = 8_000
+GRACE_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    python: str = sys.executable
+    timeout: float | None = None
+    max_epochs: int | None = None
+    max_steps: int | None = None
+    seed: int | None = None
+    quiet: bool = False
+    verbose: bool = False  # TensorFlow's own start-up logs and the probe's warnings too
+
+
+@dataclass
+class RunOutcome:
+    record: rec.RunRecord | None
+    returncode: int | None
+    timed_out: bool
+    stderr_tail: str
+    wall_time: float
+    interrupted: bool = False  # Ctrl-C in the doctor: the child was stopped, its record kept
+
+
+def child_env(options: RunOptions, shim: Path, record_path: Path, progress_path: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(shim), env.get("PYTHONPATH", "")) if p)
+    env["MODELDOCTOR_RECORD"] = str(record_path)
+    env["MODELDOCTOR_PROGRESS"] = str(progress_path)
+    if not options.verbose:
+        # TensorFlow's C++ start-up chatter (oneDNN, absl, CUDA probing) is not the script's output.
+        env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        env.setdefault("MODELDOCTOR_QUIET_WARNINGS", "1")
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    for name, value in (
+        ("KERAS_MAX_EPOCHS", options.max_epochs),
+        ("KERAS_MAX_STEPS_PER_EPOCH", options.max_steps),
+        ("MODELDOCTOR_SEED", options.seed),
+    ):
+        if value is not None:
+            env[name] = str(value)
+    if options.seed is not None:
+        env["PYTHONHASHSEED"] = str(options.seed)
+    return env
+
+
+def _pump(stream: IO[bytes], sink: IO[bytes] | None, tail: deque[bytes]) -> None:
+    """Copy the child's output through as it comes (progress bars use \\r), keeping a tail."""
+    for chunk in iter(lambda: stream.read1(4096), b""):  # type: ignore[attr-defined]
+        tail.append(chunk)
+        while sum(len(c) for c in tail) > TAIL_BYTES and len(tail) > 1:
+            tail.popleft()
+        if sink is not None:
+            sink.write(chunk)
+            sink.flush()
+
+
+def _stop_group(proc: subprocess.Popen[bytes]) -> None:
+    for sig, wait in ((signal.SIGTERM, GRACE_SECONDS), (signal.SIGKILL, None)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def _read_progress(path: Path, seen: int, on_progress: Callable[[dict[str, Any]], None]) -> int:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return seen
+    for line in lines[seen:]:
+        try:
+            on_progress(json.loads(line))
+        except json.JSONDecodeError:
+            return seen
+        seen += 1
+    return seen
+
+
+def run_probe(
+    script: Path,
+    args: Sequence[str],
+    options: RunOptions,
+    on_progress: Callable[[dict[str, Any]], None] | None = None,
+) -> RunOutcome:
+    """Run `script` with `args` under the probe from the current directory."""
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="modeldoctor-") as tmp:
+        work = Path(tmp)
+        shim = work / "shim"
+        shim.mkdir()
+        (shim / "modeldoctor").symlink_to(PACKAGE_DIR, target_is_directory=True)
+        record_path, progress_path = work / "record.json", work / "progress.jsonl"
+        proc = subprocess.Popen(
+            [options.python, "-m", "modeldoctor.probe", str(script), *args],
+            env=child_env(options, shim, record_path, progress_path),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        sink = None if options.quiet else sys.stderr.buffer
+        out_tail: deque[bytes] = deque()
+        err_tail: deque[bytes] = deque()
+        pumps = [
+            threading.Thread(target=_pump, args=(proc.stdout, sink, out_tail), daemon=True),
+            threading.Thread(target=_pump, args=(proc.stderr, sink, err_tail), daemon=True),
+        ]
+        for pump in pumps:
+            pump.start()
+        timed_out, interrupted, seen = False, False, 0
+        try:
+            while proc.poll() is None:
+                if options.timeout is not None and time.perf_counter() - started > options.timeout:
+                    timed_out = True
+                    _stop_group(proc)
+                    break
+                if on_progress is not None:
+                    seen = _read_progress(progress_path, seen, on_progress)
+                time.sleep(0.1)
+        except KeyboardInterrupt:
+            # The child runs in its own session, so Ctrl-C reaches only us: stop it, keep what it recorded.
+            interrupted = True
+            _stop_group(proc)
+        except BaseException:
+            _stop_group(proc)
+            raise
+        for pump in pumps:
+            pump.join(timeout=2)
+        if on_progress is not None:
+            _read_progress(progress_path, seen, on_progress)
+        record = None
+        if record_path.exists():
+            try:
+                record = rec.load(record_path)
+            except rec.RecordError:
+                record = None
+        tail = b"".join(err_tail).decode("utf-8", "replace")
+        if record is not None:
+            record.exit = _how_it_ended(record.exit, proc.returncode, timed_out, interrupted, options.timeout)
+            record.exit.stderr_tail = tail
+    return RunOutcome(
+        record=record,
+        returncode=proc.returncode,
+        timed_out=timed_out,
+        stderr_tail=tail,
+        wall_time=time.perf_counter() - started,
+        interrupted=interrupted,
+    )
+
+
+def _how_it_ended(exit: rec.ExitInfo, returncode: int | None, timed_out: bool, interrupted: bool,
+                  timeout: float | None) -> rec.ExitInfo:
+    """What stopped the run, as the doctor saw it: the child cannot know it was timed out or killed."""
+    if timed_out:
+        return rec.ExitInfo(status=rec.Status.TIMEOUT, returncode=returncode,
+                            message=f"timed out after {timeout:g} s" if timeout is not None else "timed out")
+    if interrupted:
+        return rec.ExitInfo(status=rec.Status.INTERRUPTED, returncode=returncode, message="interrupted (Ctrl-C)")
+    if exit.status == rec.Status.RUNNING:  # the last record written was an epoch's: the child died after it
+        what = f"signal {-returncode}" if returncode is not None and returncode < 0 else f"status {returncode}"
+        return rec.ExitInfo(status=rec.Status.KILLED, returncode=returncode, message=f"killed ({what})")
+    return exit

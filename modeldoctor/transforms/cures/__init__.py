@@ -1,0 +1,1 @@
+"""One cure per module, each with its `TRANSFORM = TransformSpec(...)`: found by walking this package."""

@@ -1,0 +1,12 @@
+"""fix --verify: cures tried on copies under several seeds, kept only when reruns prove them.
+
+`loop` runs the rounds (treat one finding, run the trials, re-diagnose),
+`judgement` decides each trial's verdict, `trials` runs the jobs (a local
+process pool, or any `TrialRunner`).
+"""
+
+from modeldoctor.verify.judgement import judge, target_measure, treatable, weaker
+from modeldoctor.verify.loop import Verifier
+from modeldoctor.verify.trials import TRIAL_PREFIX
+
+__all__ = ["TRIAL_PREFIX", "Verifier", "judge", "target_measure", "treatable", "weaker"]

@@ -1,0 +1,390 @@
+"""fix --verify's judgement, in milliseconds: the real loop, catalog and transforms, with faked training.
+
+A `FakeRunner` stands in for the process pool (the `TrialRunner` protocol): it
+reads the treated copy each job points at and answers with a hand-made run
+record chosen by what the source contains (`EarlyStopping`, `Dropout`, ...).
+Everything else is real: the built-in rules, the LibCST transforms, the
+detectors that re-diagnose each trial and the verdicts. Nothing here imports
+Keras; the end-to-end runs are in test_verify.py (slow).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pytest
+from records import fit, run
+
+from modeldoctor.diagnose import diagnose_runs
+from modeldoctor.diagnose.thresholds import Thresholds
+from modeldoctor.ftypes import Finding, Measure
+from modeldoctor.record import ExitInfo, RunRecord
+from modeldoctor.rules import load_catalog
+from modeldoctor.run.runner import RunOptions, RunOutcome
+from modeldoctor.transforms import available
+from modeldoctor.treatment import TreatmentError
+from modeldoctor.verify import TRIAL_PREFIX, Verifier, judge, target_measure, weaker
+from modeldoctor.verify.trials import TrialJob
+
+CATALOG = load_catalog()
+TRANSFORMS = available()
+
+# `model.fit(` on line 10, where records.HERE puts every hand-made fit.
+SOURCE = """\
+import keras
+import numpy as np
+
+model = keras.Sequential([
+    keras.layers.Dense(16, activation="relu"),
+    keras.layers.Dense(10, activation="softmax"),
+])
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+x, y = np.zeros((100, 4)), np.zeros(100)
+model.fit(x, y, epochs=10, validation_split=0.2)
+"""
+# The same script with its fit arguments hidden in a dict: early_stopping cannot edit that call.
+HIDDEN_FIT_ARGS = SOURCE.replace("model.fit(x, y, epochs=10, validation_split=0.2)", "model.fit(x, y, **options)")
+assert HIDDEN_FIT_ARGS != SOURCE
+
+LOSS = [1.0, 0.8, 0.6, 0.45, 0.35, 0.27, 0.2, 0.15, 0.11, 0.08]
+# Validation loss turns up after epoch 5 and ends 43% above its best: MD201 overfitting (and MD202, caused by it).
+OVERFIT_VAL = [1.0, 0.85, 0.7, 0.62, 0.6, 0.63, 0.68, 0.74, 0.8, 0.86]
+# A fit that learns and generalizes: validation follows training closely.
+HEALTHY_LOSS = [1.0, 0.8, 0.65, 0.55, 0.48, 0.43, 0.4, 0.38, 0.37, 0.36]
+RESTORES_BEST = {"monitor": "val_loss", "patience": 5, "restore_best_weights": True}
+
+
+def overfit(seed: int | None) -> RunRecord:
+    d = 0.01 * (seed or 0)  # a little seed-to-seed noise
+    return run(fit(LOSS, [v + d for v in OVERFIT_VAL], completed=True), seed=seed)
+
+
+def healthy(seed: int | None, scale: float = 1.1, **fit_args) -> RunRecord:
+    d = 0.01 * (seed or 0)
+    record = run(fit(HEALTHY_LOSS, [v * scale + d for v in HEALTHY_LOSS], completed=True), seed=seed)
+    for key, value in fit_args.items():
+        setattr(record.fits[0].fit_args, key, value)
+    return record
+
+
+def ok(record: RunRecord) -> RunOutcome:
+    return RunOutcome(record=record, returncode=0, timed_out=False, stderr_tail="", wall_time=0.01)
+
+
+def crashed(message: str) -> RunOutcome:
+    """The treated script raised before fit, as a bad cure would make it."""
+    record = RunRecord(script="train.py", script_sha256="0", keras_imported=True,
+                       exit=ExitInfo(status="error", returncode=1, exception_type="ValueError", message=message))
+    return RunOutcome(record=record, returncode=1, timed_out=False, stderr_tail="", wall_time=0.01)
+
+
+Respond = Callable[[str, int], RunOutcome]
+
+
+class FakeRunner:
+    """A TrialRunner that trains nothing: `respond(source, seed)` says what the run of that copy recorded."""
+
+    def __init__(self, respond: Respond) -> None:
+        self.respond = respond
+        self.jobs: list[TrialJob] = []
+        self.sources: list[str] = []
+
+    def run(self, jobs: Sequence[TrialJob]) -> list[RunOutcome]:
+        outcomes = []
+        for job in jobs:
+            source = job.script.read_text(encoding="utf-8")
+            self.jobs.append(job)
+            self.sources.append(source)
+            assert job.options.seed is not None
+            outcomes.append(self.respond(source, job.options.seed))
+        return outcomes
+
+
+def untreated_overfits(cured: Callable[[str, int], RunOutcome | None]) -> Respond:
+    """The untreated script overfits; a treated copy gets `cured(source, seed)`, or overfits still if None."""
+    def respond(source: str, seed: int) -> RunOutcome:
+        return cured(source, seed) or ok(overfit(seed))
+    return respond
+
+
+def verifier(tmp_path: Path, respond: Respond, source: str = SOURCE, seeds: int = 2, unsafe: bool = True,
+             budget: float | None = None) -> tuple[Verifier, FakeRunner]:
+    script = tmp_path / "train.py"
+    script.write_text(source, encoding="utf-8")
+    runner = FakeRunner(respond)
+    return Verifier(script=script, args=(), options=RunOptions(quiet=True), seeds=seeds, catalog=CATALOG,
+                    thresholds=Thresholds(), transforms=TRANSFORMS, runner=runner, unsafe=unsafe,
+                    budget=budget), runner
+
+
+def verdicts(verification) -> list[tuple[str, str, str]]:
+    return [(t.finding, t.transform, t.verdict) for t in verification.trials]
+
+
+def overfitting_finding() -> Finding:
+    (finding,) = [f for f in diagnose_runs([overfit(0), overfit(1)], Thresholds(), CATALOG) if f.primary]
+    assert finding.name == "overfitting"
+    return finding
+
+
+# --- the scenario's records diagnose as the tests assume ---------------------------------------------------
+
+def test_the_hand_made_records_diagnose_as_the_scenarios_assume():
+    findings = diagnose_runs([overfit(0), overfit(1)], Thresholds(), CATALOG)
+    assert [(f.name, f.primary) for f in findings] == [("overfitting", True), ("generalization-gap", False)]
+    assert diagnose_runs([healthy(0), healthy(1)], Thresholds(), CATALOG) == []
+    assert diagnose_runs([healthy(0, early_stopping=RESTORES_BEST)] * 2, Thresholds(), CATALOG) == []
+    assert [c.transform for c in CATALOG.by_code("MD201").cures][:2] == ["early_stopping", "dropout"]
+
+
+# --- the verdict on one trial ---------------------------------------------------------------------------------
+
+def test_accepted_when_the_finding_is_gone_and_the_target_holds(tmp_path):
+    respond = untreated_overfits(
+        lambda source, seed: ok(healthy(seed, early_stopping=RESTORES_BEST)) if "EarlyStopping(" in source else None)
+    v, runner = verifier(tmp_path, respond)
+    result = v.verify(SOURCE)
+
+    assert verdicts(result) == [("overfitting", "early_stopping", "accepted")]
+    (trial,) = result.trials
+    assert trial.evidence_after is None and trial.evidence_before["val_rise"] > 0.4
+    assert trial.reason.startswith("overfitting gone; val_loss 0.865 → ")
+    assert trial.before.values == pytest.approx((0.86, 0.87)) and trial.after.mean < trial.before.mean
+    assert trial.seeds == (0, 1) and trial.round == 1 and trial.edits
+    (kept,) = result.accepted
+    assert kept.cure.transform == "early_stopping" and kept.applied
+    assert "EarlyStopping(monitor=\"val_loss\", patience=5, restore_best_weights=True)" in result.source
+    assert result.findings == () and len(result.records) == 2
+    # two seeds untreated, two treated; each job ran a copy beside the script, removed afterwards
+    assert [job.options.seed for job in runner.jobs] == [0, 1, 0, 1]
+    assert runner.sources[:2] == [SOURCE, SOURCE] and runner.sources[2:] == [result.source] * 2
+    assert all(job.script.parent == tmp_path and job.script.name.startswith(TRIAL_PREFIX) for job in runner.jobs)
+    assert not any(job.script.exists() for job in runner.jobs)
+    assert (tmp_path / "train.py").read_text() == SOURCE, "verify never writes the user's file"
+
+
+def test_rejected_when_the_target_gets_worse_then_the_rules_next_cure_is_tried(tmp_path):
+    """Early stopping removes the finding but leaves a far worse model; the next cure (dropout) is kept,
+    applied to the untreated source: the rejected cure is not in the result."""
+    def cured(source: str, seed: int) -> RunOutcome | None:
+        if "Dropout(" in source:
+            return ok(healthy(seed))
+        if "EarlyStopping(" in source:
+            return ok(healthy(seed, scale=3.0, early_stopping=RESTORES_BEST))  # kept val_loss ≈ 1.08 vs 0.865
+        return None
+
+    v, runner = verifier(tmp_path, untreated_overfits(cured))
+    result = v.verify(SOURCE)
+
+    assert verdicts(result) == [("overfitting", "early_stopping", "rejected"), ("overfitting", "dropout", "accepted")]
+    rejected, accepted = result.trials
+    assert rejected.reason.startswith("val_loss got worse: 0.865 ± 0.0071 → ")
+    assert rejected.evidence_after is None, "the finding was gone: the target alone rejected it"
+    assert rejected.after.mean > rejected.before.mean + rejected.before.spread
+    assert accepted.reason.startswith("overfitting gone")
+    assert [p.cure.transform for p in result.accepted] == ["dropout"]
+    assert "Dropout(" in result.source and "EarlyStopping" not in result.source
+    assert len(runner.jobs) == 6  # untreated, early_stopping, dropout: two seeds each
+
+
+def test_rejected_when_the_finding_is_still_there_and_not_clearly_weaker(tmp_path):
+    v, _ = verifier(tmp_path, untreated_overfits(lambda source, seed: None))  # no cure changes anything
+    result = v.verify(SOURCE)
+    assert [t.verdict for t in result.trials] == ["rejected", "rejected", "rejected"]
+    assert [t.transform for t in result.trials] == ["early_stopping", "dropout", "kernel_regularizer"]
+    assert all(t.reason == "overfitting is still there and not clearly weaker" for t in result.trials)
+    assert all(t.evidence_after == t.evidence_before for t in result.trials)
+    assert result.accepted == () and result.source == SOURCE
+    assert [f.name for f in result.findings] == ["overfitting", "generalization-gap"]
+
+
+def test_judge_counts_a_clearly_weaker_finding_as_cured():
+    finding = overfitting_finding()  # val_rise 0.43
+    before = target_measure([overfit(0), overfit(1)])
+    after_records = [healthy(0), healthy(1)]
+
+    def still(val_rise: float) -> list[Finding]:
+        from dataclasses import replace
+        return [replace(finding, evidence={**finding.evidence, "val_rise": val_rise})]
+
+    verdict, reason, _, evidence = judge(finding, before, after_records, still(0.2))
+    assert (verdict, evidence["val_rise"]) == ("accepted", 0.2)
+    assert reason.startswith("overfitting clearly weaker; val_loss")
+    verdict, reason, _, _ = judge(finding, before, after_records, still(0.3))  # less bad, but not halfway
+    assert (verdict, reason) == ("rejected", "overfitting is still there and not clearly weaker")
+
+
+def test_weaker_reads_the_direction_its_detector_declares():
+    assert weaker("overfitting", {"val_rise": 0.4}, {"val_rise": 0.2})  # higher is worse: at least halved
+    assert not weaker("overfitting", {"val_rise": 0.4}, {"val_rise": 0.21})
+    assert weaker("vanishing-gradients", {"norm_ratio_median": 1e-4}, {"norm_ratio_median": 2e-4})  # lower is worse
+    assert not weaker("vanishing-gradients", {"norm_ratio_median": 1e-4}, {"norm_ratio_median": 1.9e-4})
+    assert not weaker("overfitting", {"val_rise": 0.4}, {}), "no number to compare: not weaker"
+    assert not weaker("overfitting", {"val_rise": "n/a"}, {"val_rise": 0.0})
+    assert not weaker("no-such-finding", {"x": 10.0}, {"x": 0.0})
+
+
+@pytest.mark.parametrize(
+    "after, verdict",
+    [
+        ((0.80, 0.90), "accepted"),  # the same
+        ((0.88, 0.90), "accepted"),  # worse by 0.04, within the seeds' spread of 0.071
+        ((0.95, 0.97), "rejected"),  # worse by 0.11: beyond the noise
+        ((0.50, 0.52), "accepted"),
+    ],
+)
+def test_the_seed_noise_decides_what_counts_as_worse(after, verdict):
+    before = Measure(name="val_loss", higher_is_better=False, values=(0.80, 0.90))
+    records = [run(fit(HEALTHY_LOSS[:3], [1.0, 0.95, value], completed=True), seed=seed)
+               for seed, value in enumerate(after)]
+    got, reason, measure, _ = judge(overfitting_finding(), before, records, [])
+    assert measure.values == after
+    assert got == verdict, reason
+
+
+def test_a_higher_is_better_target_is_rejected_when_it_falls():
+    before = Measure(name="val_accuracy", higher_is_better=True, values=(0.90, 0.92))
+
+    def after(*values: float) -> list[RunRecord]:
+        return [run(fit([0.5, 0.4], [0.5, 0.45], accuracy=[0.8, 0.9], val_accuracy=[0.8, v], completed=True))
+                for v in values]
+
+    verdict, reason, measure, _ = judge(overfitting_finding(), before, after(0.80, 0.82), [])
+    assert (measure.name, measure.higher_is_better) == ("val_accuracy", True)
+    assert verdict == "rejected" and reason.startswith("val_accuracy got worse: 0.91")
+    assert judge(overfitting_finding(), before, after(0.95, 0.96), [])[0] == "accepted"
+
+
+# --- the target a cure is measured on -----------------------------------------------------------------------
+
+def test_target_is_the_validation_metric_when_there_is_one():
+    records = [run(fit([0.9, 0.5], [1.0, 0.6], accuracy=[0.6, 0.8], val_accuracy=[0.55, v], completed=True))
+               for v in (0.7, 0.74)]
+    measure = target_measure(records)
+    assert (measure.name, measure.higher_is_better, measure.values) == ("val_accuracy", True, (0.7, 0.74))
+    assert measure.curves == ((0.55, 0.7), (0.55, 0.74))
+    assert measure.mean == pytest.approx(0.72)
+
+
+def test_target_is_validation_loss_without_a_metric_and_training_loss_without_validation():
+    val = target_measure([run(fit([0.9, 0.5], [1.0, 0.6], completed=True))])
+    assert (val.name, val.higher_is_better, val.values) == ("val_loss", False, (0.6,))
+    train = target_measure([run(fit([0.9, 0.5], completed=True))])
+    assert (train.name, train.higher_is_better, train.values) == ("loss", False, (0.5,))
+    # a metric on the training data only is not a validation metric: validation loss is the target
+    only_train_metric = target_measure([run(fit([0.9, 0.5], [1.0, 0.6], accuracy=[0.6, 0.8], completed=True))])
+    assert only_train_metric.name == "val_loss"
+
+
+def test_target_is_the_kept_models_value():
+    """Restored best weights keep the best epoch's value; a value measured after training wins over both."""
+    last = pytest.approx(HEALTHY_LOSS[-1] * 1.1)
+    plain, restored = healthy(0), healthy(0, early_stopping=RESTORES_BEST)
+    for record in (plain, restored):
+        record.fits[0].epochs[4]["val_loss"] = 0.1  # the best epoch, not the last
+    assert target_measure([plain]).values == (last,)
+    assert target_measure([restored]).values == (0.1,)
+    restored.fits[0].final["val_loss"] = 0.25
+    assert target_measure([restored]).values == (0.25,)
+
+
+def test_a_run_without_a_fit_is_the_worst_target():
+    measure = target_measure([healthy(0), RunRecord(script="train.py", script_sha256="0")])
+    assert math.isnan(measure.values[1]) and measure.mean == math.inf
+
+
+# --- failed, declined, safe-only, budget ---------------------------------------------------------------------
+
+def test_failed_when_a_seeds_run_crashes_and_the_next_cure_is_tried(tmp_path):
+    def cured(source: str, seed: int) -> RunOutcome | None:
+        if "EarlyStopping(" in source:
+            return crashed("Unknown callback argument") if seed == 1 else ok(healthy(seed))
+        if "Dropout(" in source:
+            return ok(healthy(seed))
+        return None
+
+    v, _ = verifier(tmp_path, untreated_overfits(cured))
+    result = v.verify(SOURCE)
+    assert verdicts(result) == [("overfitting", "early_stopping", "failed"), ("overfitting", "dropout", "accepted")]
+    failed = result.trials[0]
+    assert failed.reason == "seed 1: crashed with ValueError before any fit call: Unknown callback argument"
+    assert failed.after is None and failed.evidence_after is None and failed.edits
+    assert "EarlyStopping" not in result.source
+
+
+def test_declined_when_the_transform_cannot_apply_and_nothing_is_run_for_it(tmp_path):
+    v, runner = verifier(tmp_path, untreated_overfits(lambda s, seed: ok(healthy(seed)) if "Dropout(" in s else None),
+                         source=HIDDEN_FIT_ARGS)
+    result = v.verify(HIDDEN_FIT_ARGS)
+    assert verdicts(result) == [("overfitting", "early_stopping", "declined"), ("overfitting", "dropout", "accepted")]
+    declined = result.trials[0]
+    assert "**kwargs" in declined.reason and declined.after is None and declined.wall_time == 0.0
+    assert len(runner.jobs) == 4, "untreated and dropout only: a declined cure is not run"
+    assert not any("EarlyStopping" in source for source in runner.sources)
+
+
+def test_without_unsafe_fixes_no_unsafe_cure_is_tried(tmp_path):
+    v, runner = verifier(tmp_path, untreated_overfits(lambda source, seed: None), unsafe=False)
+    result = v.verify(SOURCE)
+    assert result.trials == () and result.source == SOURCE and len(runner.jobs) == 2
+    assert [f.name for f in result.findings] == ["overfitting", "generalization-gap"]
+
+
+def test_the_budget_stops_trying_cures(tmp_path, monkeypatch):
+    """Each run takes 6 s on a fake clock; with 10 s the first cure is tried, the second is not."""
+    class Clock:
+        now = 0.0
+
+        @classmethod
+        def perf_counter(cls) -> float:
+            return cls.now
+
+    loop = sys.modules[Verifier.__module__]
+    monkeypatch.setattr(loop, "time", Clock)
+
+    def respond(source: str, seed: int) -> RunOutcome:
+        if seed == 0:
+            Clock.now += 6.0
+        return ok(overfit(seed))  # nothing cures it
+
+    v, runner = verifier(tmp_path, respond, budget=10)
+    result = v.verify(SOURCE)
+    assert verdicts(result) == [("overfitting", "early_stopping", "rejected")]
+    assert len(runner.jobs) == 4
+    v, runner = verifier(tmp_path, respond, budget=None)
+    assert len(v.verify(SOURCE).trials) == 3, "without a budget every cure is tried"
+
+
+def test_an_untreated_script_that_cannot_run_under_every_seed_is_an_error(tmp_path):
+    v, _ = verifier(tmp_path, lambda source, seed: crashed("no data") if seed == 1 else ok(overfit(seed)))
+    with pytest.raises(TreatmentError, match="untreated script could not be run under every seed: seed 1: crashed"):
+        v.verify(SOURCE)
+
+
+# --- rounds ----------------------------------------------------------------------------------------------------
+
+def test_after_a_cure_is_kept_the_script_is_rediagnosed_and_what_remains_treated(tmp_path):
+    """Early stopping ends the overfitting but the gap stays (no longer caused by it): round 2 treats the gap
+    on the cured source, and both cures are kept."""
+    def cured(source: str, seed: int) -> RunOutcome | None:
+        if "EarlyStopping(" in source and "Dropout(" in source:
+            return ok(healthy(seed, early_stopping=RESTORES_BEST))
+        if "EarlyStopping(" in source:  # stopped 3 epochs after the best one, the best weights kept
+            d = 0.01 * seed
+            record = run(fit(LOSS[:8], [v + d for v in OVERFIT_VAL[:8]], completed=True), seed=seed)
+            record.fits[0].fit_args.early_stopping = RESTORES_BEST
+            return ok(record)
+        return None
+
+    v, _ = verifier(tmp_path, untreated_overfits(cured))
+    result = v.verify(SOURCE)
+    assert verdicts(result) == [("overfitting", "early_stopping", "accepted"),
+                                ("generalization-gap", "dropout", "accepted")]
+    assert [t.round for t in result.trials] == [1, 2]
+    assert result.trials[1].before == result.trials[0].after, "round 2 starts from round 1's records"
+    assert [p.cure.transform for p in result.accepted] == ["early_stopping", "dropout"]
+    assert "EarlyStopping(" in result.source and "Dropout(" in result.source
+    assert result.findings == ()
