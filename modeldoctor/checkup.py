@@ -72,8 +72,50 @@ def diagnose(request: RunRequest, thresholds: Thresholds, catalog: Catalog,
             if target is not None:
                 rec.save(record, target if index == 0 else target.with_name(f"{target.stem}.{index}{target.suffix}"))
 
-        records = run_records(request.script, request.args, request.options, request.runs, on_progress, keep, notice)
+        try:
+            records = run_records(request.script, request.args, request.options, request.runs, on_progress, keep,
+                                  notice)
+        except CannotDiagnose as error:
+            raise with_migration_hint(error, request.script, catalog) from None
     return diagnose_records(str(request.script), records, thresholds, catalog)
+
+
+def with_migration_hint(error: CannotDiagnose, script: Path, catalog: Catalog) -> CannotDiagnose:
+    """A crash of a script written for Keras 2: the hint names the migration rules that explain it and the fix."""
+    if "crashed" not in error.what:
+        return error
+    from modeldoctor.ftypes import Family
+    from modeldoctor.static import SourceError, check_source
+
+    try:
+        found = [f for f in check_source(script.read_text(encoding="utf-8"), str(script), catalog)
+                 if f.family is Family.LEGACY]
+    except (OSError, UnicodeDecodeError, SourceError, RecursionError):
+        return error
+    if not found:
+        return error
+    shown = ", ".join(dict.fromkeys(f"{f.code} {f.name}" for f in found))
+    lines = sorted({f.location.line for f in found if f.location})
+    where = f" (line{'s' if len(lines) > 1 else ''} {', '.join(map(str, lines[:8]))}{'...' if len(lines) > 8 else ''})"
+    hint = (f"this script uses Keras 2 spellings that Keras 3 removed or changed: {shown}{where}; "
+            f"migrate it with `modeldoctor fix {script} --select MD5 --apply` (add --unsafe-fixes for the cures "
+            f"that change what is trained), then run modeldoctor again")
+    return dataclasses.replace(error, hint=hint)
+
+
+def selects_source_rules_only(selection: Selection, catalog: Catalog) -> bool:
+    """`--select MD5`: every rule the selection keeps is found in the source, so nothing needs to run
+    (a script written for Keras 2 does not run on Keras 3 until it is migrated)."""
+    from modeldoctor.static.registry import all_checks
+    from modeldoctor.suppress import parse_codes
+
+    wanted, unwanted = parse_codes(selection.select), parse_codes(selection.ignore)
+    if not wanted:
+        return False
+    chosen = [r for r in catalog.rules if any(r.code.startswith(w) for w in wanted)
+              and not any(r.code.startswith(u) for u in unwanted)]
+    source = {check.rule_name for check in all_checks()} | {r.name for r in catalog.rules if r.legacy}  # type: ignore[attr-defined]
+    return bool(chosen) and all(rule.name in source for rule in chosen)
 
 
 def _kept_record(path: Path, script: Path) -> RunRecord:

@@ -32,12 +32,16 @@ def _table(rules: Sequence[Rule]) -> list[str]:
 
 
 def rule_tables(catalog: Catalog) -> str:
-    """The run-time rules, then the source-only ones, as Markdown tables."""
-    runtime = [r for r in catalog.rules if not r.code.startswith(STATIC)]
-    static = [r for r in catalog.rules if r.code.startswith(STATIC)]
+    """The run-time rules, the source-only ones, then the migration rules, as Markdown tables."""
+    legacy = [r for r in catalog.rules if r.legacy is not None]
+    static = [r for r in catalog.rules if r.code.startswith(STATIC) and r.legacy is None]
+    runtime = [r for r in catalog.rules if r not in legacy and r not in static]
     lines = _table(runtime)
     if static:
         lines += ["", "Source-only checks (`check --static`, the pre-commit hook):", "", *_table(static)]
+    if legacy:
+        lines += ["", "Migration rules (source-only): Keras 2 spellings that Keras 3 removed or changed "
+                  "(`modeldoctor fix train.py --select MD5 --apply`):", "", *_table(legacy)]
     return "\n".join(lines) + "\n"
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from modeldoctor.checkup import RunRequest, Selection, diagnose
+from modeldoctor.checkup import RunRequest, Selection, diagnose, selects_source_rules_only
 from modeldoctor.diagnose.thresholds import Thresholds
 from modeldoctor.ftypes import Applicability, Finding, Report
 from modeldoctor.prescribe import allowed, prescribe
@@ -71,8 +71,9 @@ def prescribed(request: RunRequest, source: str, catalog: Catalog, thresholds: T
                static_thresholds: dict[str, Any], selection: Selection, unsafe: bool, static: bool = False,
                on_progress: Callable[[dict[str, Any]], None] | None = None,
                notice: Callable[[str], None] | None = None) -> FixResult:
-    """The findings of a run, a kept record or (`static`) the source, and the cures they call for."""
-    if static:
+    """The findings of a run, a kept record or (`static`, or a selection of source rules only) the source,
+    and the cures they call for."""
+    if static or (request.from_record is None and selects_source_rules_only(selection, catalog)):
         from modeldoctor.static import check_source
 
         found = check_source(source, str(request.script), catalog, static_thresholds)

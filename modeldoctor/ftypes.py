@@ -18,6 +18,7 @@ class Family(str, Enum):
     LEARNING = "learning"
     GENERALIZATION = "generalization"
     PREDICTION = "prediction"
+    LEGACY = "legacy"  # not a training problem: Keras 2 spellings that Keras 3 removed or changed
 
 
 class Severity(str, Enum):
@@ -107,6 +108,9 @@ class Rule:
     cures: tuple[Cure, ...] = ()
     examples: tuple[Example, ...] = ()
     path: str = ""
+    # The legacy API a migration rule finds (its `[legacy]` table: `kind` and what the kind's
+    # finder and cure read); None for the other rules. See modeldoctor/static/legacy/.
+    legacy: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,7 @@ def prescribe(
     """
     fits = {fit.index: fit for fit in records[0].fits} if records else {}
     prescriptions = []
+    by_pattern: set[tuple[str, int]] = set()  # a cure that finds its sites by pattern edits them all at once
     for finding in findings:
         if not finding.primary:
             continue
@@ -102,6 +103,10 @@ def prescribe(
         cure = next((c for c in candidates if allowed(c, unsafe)), candidates[0] if candidates else None)
         if cure is None:
             continue
+        if fit is None:
+            if (rule.code, rule.cures.index(cure)) in by_pattern:
+                continue
+            by_pattern.add((rule.code, rule.cures.index(cure)))
         declined = None
         params: dict[str, Any] = {}
         targets: tuple[Target, ...] = ()

@@ -93,6 +93,11 @@ def parse_rule(path: Path, data: dict[str, Any]) -> Rule:
     raw = _require(data, "explanation", dict, where)
     for section in SECTIONS:
         _require(raw, section, list if section == "references" else str, f"{where} [explanation]")
+    legacy = data.get("legacy")
+    if legacy is not None:
+        if not isinstance(legacy, dict):
+            raise RuleError(f"{where}: key 'legacy' must be a table, got {type(legacy).__name__}")
+        _require(legacy, "kind", str, f"{where} [legacy]")
     cures = []
     for i, cure in enumerate(data.get("cures", [])):
         at = f"{where} [[cures]] #{i + 1}"
@@ -105,7 +110,7 @@ def parse_rule(path: Path, data: dict[str, Any]) -> Rule:
                 transform=transform,
                 applicability=applicability,
                 rationale=_require(cure, "rationale", str, at),
-                params=dict(cure.get("params", {})),
+                params=dict(cure.get("params", _legacy_params(legacy) if transform else {})),
             )
         )
     examples = []
@@ -123,7 +128,7 @@ def parse_rule(path: Path, data: dict[str, Any]) -> Rule:
                 params=dict(example.get("params", {})),
             )
         )
-    known = {"code", "name", "family", "severity", "summary", "explanation", "cures", "examples"}
+    known = {"code", "name", "family", "severity", "summary", "explanation", "cures", "examples", "legacy"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise RuleError(f"{where}: unknown key(s) {', '.join(unknown)}")
@@ -143,7 +148,14 @@ def parse_rule(path: Path, data: dict[str, Any]) -> Rule:
         cures=tuple(cures),
         examples=tuple(examples),
         path=where,
+        legacy=legacy,
     )
+
+
+def _legacy_params(legacy: dict[str, Any] | None) -> dict[str, Any]:
+    """A migration rule's cure edits what its `[legacy]` table names: the table is its parameters,
+    so the old and new spellings are written once (the finder and the transform read the same keys)."""
+    return {k: v for k, v in (legacy or {}).items() if k not in ("kind", "message")}
 
 
 def read_rule(path: Path) -> Rule:

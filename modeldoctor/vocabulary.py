@@ -52,6 +52,26 @@ def import_binding(module: str, alias: str | None) -> tuple[str, str] | None:
     return (sub, alias) if sub in SUBMODULES else None
 
 
+def from_import_binding(module: str, imported: str) -> tuple[str, str] | None:
+    """What `from module import imported` binds, for both import readers (`ast` and LibCST):
+
+    ("root", "")           `from tensorflow import keras`
+    ("submodule", "layers") `from keras import layers`
+    ("name", canonical)    `from keras.layers import Dense` -> "keras.layers.Dense"; also a name from a
+                           module below a submodule: `from keras.layers.core import Dense` (a Keras 2
+                           spelling Keras 3 removed) -> "keras.layers.core.Dense", so rules can read it
+    None                   not Keras (also `keras.engine.topology`, gone, is a Keras module: rules read it)
+    """
+    canonical = canonical_module(module)
+    if module == TENSORFLOW and imported == "keras":
+        return "root", ""
+    if canonical is None:
+        return None
+    if canonical == "keras":
+        return ("submodule", imported) if imported in SUBMODULES else ("name", f"keras.{imported}")
+    return "name", f"{canonical}.{imported}"
+
+
 def add_root(root: str | None, others: list[str], new: str) -> str:
     """The root new code uses once `new` is bound too (a bare `keras` beats `tf.keras`); `others` gets the rest."""
     if root is None or new == root:

@@ -23,11 +23,13 @@ FAMILY_TITLES = {
     Family.LEARNING: "Learning",
     Family.GENERALIZATION: "Generalization",
     Family.PREDICTION: "Prediction",
+    Family.LEGACY: "Legacy code",
 }
 FAMILY_BLURBS = {
     Family.LEARNING: "the model cannot fit the training data, or fits it slowly",
     Family.GENERALIZATION: "it fits the training data but not held-out data",
     Family.PREDICTION: "the final model varies a lot from run to run",
+    Family.LEGACY: "Keras 2 spellings that Keras 3 removed or changed: the script stops, or trains differently",
 }
 SEVERITY_ORDER = (Severity.ERROR, Severity.WARNING, Severity.INFO)
 

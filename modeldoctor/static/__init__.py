@@ -23,6 +23,7 @@ from typing import Any
 
 from modeldoctor.ftypes import Finding
 from modeldoctor.rules import Catalog
+from modeldoctor.static import legacy
 from modeldoctor.static.reader import read_script
 from modeldoctor.static.registry import Hit, all_checks, check_rules
 from modeldoctor.static.thresholds import StaticThresholds
@@ -85,9 +86,11 @@ def check_source(
     if not script.spelling.imports_keras:
         return []
     findings: dict[tuple[Any, ...], Finding] = {}
-    for check in checks:
-        rule = catalog.require(check.rule_name, check.__module__)  # type: ignore[attr-defined]
-        for hit in check(script, limits):
+    found = [(catalog.require(check.rule_name, check.__module__), check(script, limits))  # type: ignore[attr-defined]
+             for check in checks]
+    found += [(rule, legacy.find(script, rule)) for rule in legacy.legacy_rules(catalog.rules)]
+    for rule, hits in found:
+        for hit in hits:
             finding = _finding(hit, rule.code, rule.name, rule.family, rule.severity, script)
             key = (finding.code, finding.location, finding.message)
             findings.setdefault(key, finding)
@@ -139,6 +142,7 @@ def check_paths(
     named (pre-commit passes every staged Python file); a file that cannot be read or parsed is an
     error entry, never the end of the run. A check without a rule is a RuleError, before any file."""
     check_rules(all_checks(), catalog)
+    legacy.legacy_rules(catalog.rules)
     limits = thresholds if isinstance(thresholds, StaticThresholds) else StaticThresholds.from_overrides(thresholds)
     files, errors = python_files(paths)
     findings: list[Finding] = []

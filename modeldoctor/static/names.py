@@ -19,7 +19,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from modeldoctor.vocabulary import SUBMODULES, TENSORFLOW, add_root, canonical_module, import_binding, qualify
+from modeldoctor.vocabulary import add_root, canonical_module, from_import_binding, import_binding, qualify
 
 
 def dotted(node: ast.AST) -> str | None:
@@ -94,16 +94,16 @@ def scan(tree: ast.Module, nodes: list[ast.AST] | None = None) -> Spelling:
                 if imported == "*":
                     continue
                 bound = alias.asname or imported
-                if source == TENSORFLOW and imported == "keras":
+                binding = from_import_binding(source, imported)
+                if binding is None:
+                    if canonical is None:
+                        names.others[bound] = f"{source}.{imported}"
+                elif binding[0] == "root":
                     names.root = add_root(names.root, names.other_roots, bound)
-                elif canonical == "keras" and imported in SUBMODULES:
+                elif binding[0] == "submodule":
                     names.submodules[imported] = bound
-                elif canonical and canonical.count(".") == 1:
-                    sub = canonical.split(".")[1]
-                    names.from_modules.setdefault(sub, source)
-                    names.names[f"{canonical}.{imported}"] = bound
-                elif canonical == "keras":
-                    names.names[f"keras.{imported}"] = bound
-                elif canonical is None:
-                    names.others[bound] = f"{source}.{imported}"
+                else:
+                    if canonical and canonical.count(".") == 1:
+                        names.from_modules.setdefault(canonical.split(".")[1], source)
+                    names.names[binding[1]] = bound
     return names

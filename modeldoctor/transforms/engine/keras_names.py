@@ -14,7 +14,7 @@ from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
 from libcst.helpers import get_full_name_for_node
 
-from modeldoctor.vocabulary import SUBMODULES, TENSORFLOW, add_root, canonical_module, import_binding, qualify
+from modeldoctor.vocabulary import add_root, canonical_module, from_import_binding, import_binding, qualify
 
 
 @dataclass
@@ -79,14 +79,15 @@ def scan(module: cst.Module) -> KerasNames:
                 for alias in small.names:
                     imported = get_full_name_for_node(alias.name) or ""
                     bound = alias.asname.name.value if alias.asname else imported  # type: ignore[union-attr]
-                    if source == TENSORFLOW and imported == "keras":
+                    binding = from_import_binding(source, imported)
+                    if binding is None:
+                        continue
+                    if binding[0] == "root":
                         names.root = add_root(names.root, names.other_roots, bound)
-                    elif canonical == "keras" and imported in SUBMODULES:
+                    elif binding[0] == "submodule":
                         names.submodules[imported] = bound
-                    elif canonical and canonical.count(".") == 1:
-                        sub = canonical.split(".")[1]
-                        names.from_modules.setdefault(sub, source)
-                        names.names[f"{canonical}.{imported}"] = bound
-                    elif canonical == "keras":
-                        names.names[f"keras.{imported}"] = bound
+                    else:
+                        if canonical and canonical.count(".") == 1:
+                            names.from_modules.setdefault(canonical.split(".")[1], source)
+                        names.names[binding[1]] = bound
     return names
