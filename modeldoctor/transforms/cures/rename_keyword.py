@@ -1,7 +1,8 @@
 """Rename (or drop) keyword arguments Keras 3 renamed or removed: `Adam(lr=0.1)` → `Adam(learning_rate=0.1)`.
 
 The migration rule's `[legacy]` table gives the calls (`callees`), the new
-names (`renames`), the arguments Keras 3 has no use for (`drop`) and, where a
+names (`renames`), the arguments Keras 3 has no use for (`drop`; with
+`drop_when`, only at the one value that makes dropping faithful) and, where a
 value's spelling changed too, the new values (`values`). A call that already
 passes the new name keeps both as they are (the user decides which wins).
 """
@@ -44,12 +45,25 @@ class RenameKeyword(LegacyCommand):
                                                if a is arg else a for a in call.args])
                 done.append(f"{old}= → {new}=")
             elif old in self.params["drop"]:
+                when = self.params["drop_when"]
+                if old in when and not (isinstance(arg.value, cst.Integer | cst.Float | cst.Name | cst.SimpleString)
+                                        and _literal(arg.value) == when[old]):
+                    self.warn(f"line {self.line_of(original_node)}: {callee}({old}=...) is dropped only when it is "
+                              f"{when[old]!r} (what Keras 3 does anyway); left as it is")
+                    continue
                 current = next(a for a in call.args if a.keyword is not None and a.keyword.value == old)
                 call = remove_arg(call, current)
                 done.append(f"removed {old}=")
         if done:
             self.note(original_node, f"{callee.lstrip('.')}: {', '.join(done)}")
         return call
+
+
+def _literal(node: cst.BaseExpression) -> object:
+    if isinstance(node, cst.Name):
+        return {"True": True, "False": False, "None": None}.get(node.value, node)
+    value = getattr(node, "evaluated_value", node)
+    return value
 
 
 TRANSFORM = TransformSpec(
@@ -62,5 +76,6 @@ TRANSFORM = TransformSpec(
         "renames": Param(dict, {}, "old keyword -> new keyword"),
         "drop": Param(list, [], "keywords Keras 3 removed with nothing in their place"),
         "values": Param(dict, {}, "new keyword -> {old string value: new string value}"),
+        "drop_when": Param(dict, {}, "keyword -> the only literal value for which dropping it changes nothing"),
     },
 )
