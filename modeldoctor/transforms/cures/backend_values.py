@@ -27,6 +27,10 @@ class BackendValues(LegacyCommand):
             self.note(original_node, "K.set_value(v, x) → v.assign(x)")
             return cst.Call(func=cst.Attribute(args[0].value, cst.Name("assign")),
                             args=[args[1].with_changes(comma=cst.MaybeSentinel.DEFAULT)])
+        if qualified == "keras.backend.int_shape" and len(args) == 1:
+            self.note(original_node, "K.int_shape(x) → tuple(x.shape)")
+            shape = cst.Attribute(args[0].value, cst.Name("shape"))
+            return cst.Call(cst.Name("tuple"), args=[cst.Arg(shape)])
         if qualified == "keras.backend.get_value" and len(args) == 1:
             root = self.names.root
             if root is None:
