@@ -204,8 +204,18 @@ def cure_for(report: Report, finding: Finding) -> CureView | None:
 def call(transform: str | None, params: dict[str, Any]) -> str:
     if transform is None:
         return "advice only"
-    args = ", ".join(f"{k}={v!r}" for k, v in params.items())
+    args = ", ".join(f"{k}={_short(v)}" for k, v in params.items())
     return f"{transform}({args})"
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    """A parameter as the report shows it: a migration rule's whole table (`modules={...13 entries}`) is
+    its rule file's business (`explain` prints it); the report names it."""
+    text = repr(value)
+    if len(text) <= limit or not isinstance(value, dict | list):
+        return text
+    n = len(value)
+    return f"{{…{n} {'entry' if n == 1 else 'entries'}}}" if isinstance(value, dict) else f"[…{n} item{'s' * (n != 1)}]"
 
 
 # -- numbers ------------------------------------------------------------------
