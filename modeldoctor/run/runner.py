@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -72,14 +73,45 @@ def child_env(options: RunOptions, shim: Path, record_path: Path, progress_path:
     return env
 
 
-def _pump(stream: IO[bytes], sink: IO[bytes] | None, tail: deque[bytes]) -> None:
-    """Copy the child's output through as it comes (progress bars use \\r), keeping a tail."""
+# TensorFlow's C++ log lines (absl's `I0000 00:00:1796.. 123 port.cc:153] ...`), which TensorFlow 2.21
+# prints before absl reads TF_CPP_MIN_LOG_LEVEL, and absl's own note about them.
+CHATTER = re.compile(rb"^(?:WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
+                     rb"|[IWEF]\d{4} [\d:.]+ +\d+ [\w./+-]+:\d+\] .*)\r?$")
+ABSL_NOTE = b"WARNING: All log messages"
+
+
+def _maybe_chatter(partial: bytes) -> bool:
+    """Could this unfinished line still become a chatter line? (Only those are held back: a progress
+    bar written with \\r and no newline passes at once.)"""
+    head = partial[: len(ABSL_NOTE)]
+    return ABSL_NOTE.startswith(head) or bool(re.match(rb"^[IWEF]\d", partial)) or partial in (b"I", b"W", b"E", b"F")
+
+
+def _pump(stream: IO[bytes], sink: IO[bytes] | None, tail: deque[bytes], quiet: bool = False) -> None:
+    """Copy the child's output through as it comes (progress bars use \\r), keeping a tail;
+    `quiet` drops TensorFlow's C++ log lines."""
+    held = b""
     for chunk in iter(lambda: stream.read1(4096), b""):  # type: ignore[attr-defined]
+        if quiet:
+            lines = (held + chunk).split(b"\n")
+            held = lines.pop()
+            kept = [line + b"\n" for line in lines if not CHATTER.match(line)]
+            if held and not _maybe_chatter(held):
+                kept.append(held)
+                held = b""
+            chunk = b"".join(kept)
+            if not chunk:
+                continue
         tail.append(chunk)
         while sum(len(c) for c in tail) > TAIL_BYTES and len(tail) > 1:
             tail.popleft()
         if sink is not None:
             sink.write(chunk)
+            sink.flush()
+    if held and not CHATTER.match(held):
+        tail.append(held)
+        if sink is not None:
+            sink.write(held)
             sink.flush()
 
 
@@ -137,7 +169,7 @@ def run_probe(
         err_tail: deque[bytes] = deque()
         pumps = [
             threading.Thread(target=_pump, args=(proc.stdout, sink, out_tail), daemon=True),
-            threading.Thread(target=_pump, args=(proc.stderr, sink, err_tail), daemon=True),
+            threading.Thread(target=_pump, args=(proc.stderr, sink, err_tail, not options.verbose), daemon=True),
         ]
         for pump in pumps:
             pump.start()
