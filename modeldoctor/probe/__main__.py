@@ -79,7 +79,12 @@ def main() -> int:
     sys.path[0] = str(script.parent)
     code = 0
     try:
-        runpy.run_path(str(script), run_name="__main__")
+        if script.suffix.lower() == ".ipynb":  # its code cells in order, magics neutralised
+            from modeldoctor.probe.notebook import run_notebook
+
+            run_notebook(script)
+        else:
+            runpy.run_path(str(script), run_name="__main__")
         record.exit = ExitInfo()
     except Terminated:
         code = 128 + signal.SIGTERM

@@ -23,6 +23,7 @@ from typing import Any
 
 from modeldoctor.ftypes import Finding
 from modeldoctor.rules import Catalog
+from modeldoctor.source import script_text
 from modeldoctor.static.reader import read_script
 from modeldoctor.static.registry import Hit, all_checks, check_rules
 from modeldoctor.static.thresholds import StaticThresholds
@@ -114,7 +115,7 @@ def _order(finding: Finding) -> tuple[Any, ...]:
 
 
 def python_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], list[FileError]]:
-    """Files as given, and the `*.py` files under folders (hidden and environment folders skipped)."""
+    """Files as given, and the `*.py` and `*.ipynb` files under folders (hidden and environment folders skipped)."""
     files: list[Path] = []
     errors: list[FileError] = []
     for given in paths:
@@ -122,7 +123,7 @@ def python_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], l
         if path.is_dir():
             for root, dirs, names in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
-                files.extend(Path(root, n) for n in sorted(names) if n.endswith(".py"))
+                files.extend(Path(root, n) for n in sorted(names) if n.endswith((".py", ".ipynb")))
         elif path.is_file():
             files.append(path)
         else:
@@ -144,9 +145,12 @@ def check_paths(
     findings: list[Finding] = []
     for path in files:
         try:
-            source = path.read_text(encoding="utf-8")
+            source = script_text(path)  # a notebook's code cells as one script
         except (OSError, UnicodeDecodeError) as exc:
             errors.append(FileError(str(path), f"cannot be read: {exc}"))
+            continue
+        except ValueError as exc:  # NotebookError
+            errors.append(FileError(str(path), str(exc).removeprefix(f"{path}: ")))
             continue
         if not uses_keras(source):
             continue

@@ -1,0 +1,45 @@
+"""Run a notebook's code cells in order inside the probe, as a kernel would run them top to bottom.
+
+The cells run as one module `__main__` compiled from the virtual script
+under the notebook's own path, so every frame, creation site and traceback
+points at the notebook (the virtual lines are put in `linecache`, so a
+traceback shows the cell's code, not the notebook's JSON). `display` is
+there, as in a kernel: IPython's when it is installed, else a print.
+"""
+
+from __future__ import annotations
+
+import builtins
+import linecache
+import sys
+import types
+from pathlib import Path
+from typing import Any
+
+
+def _display(*objects: Any, **_: Any) -> None:
+    for obj in objects:
+        print(repr(obj))
+
+
+def run_notebook(path: Path) -> None:
+    from modeldoctor.notebook import virtual_script
+
+    script = virtual_script(path)
+    filename = str(path)
+    lines = script.source.splitlines(keepends=True)
+    linecache.cache[filename] = (len(script.source), None, lines, filename)
+    code = compile(script.source, filename, "exec", dont_inherit=True)
+    module = types.ModuleType("__main__")
+    try:
+        from IPython.display import display
+    except ImportError:
+        display = _display
+    module.__dict__.update(__file__=filename, __builtins__=builtins, display=display)
+    previous = sys.modules.get("__main__")
+    sys.modules["__main__"] = module
+    try:
+        exec(code, module.__dict__)
+    finally:
+        if previous is not None:
+            sys.modules["__main__"] = previous
