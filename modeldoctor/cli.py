@@ -215,16 +215,15 @@ def fix(ctx: click.Context, script: Path, script_args: tuple[str, ...], **_: Any
         modeldoctor fix --static train.py             # source-only findings, no training
     """
     from modeldoctor.checkup import exit_code
-    from modeldoctor.fixing import prescribed, verify
+    from modeldoctor.fixing import prescribed, read_source, verify, write_cured
     from modeldoctor.report.summary import fix_summary
     from modeldoctor.run.triage import check_script
-    from modeldoctor.treatment import write_atomically
 
     opts = settings(ctx, script)
     legacy_options(opts)
     catalog = catalog_for(opts, cures=True)
     guarded(check_script, script)
-    source = script.read_bytes().decode("utf-8")  # keep the file's own newlines
+    source = read_source(script)  # the file's own newlines kept; a notebook's cells as one script
     request, unsafe = run_request(script, script_args, opts), bool(opts.get("unsafe_fixes"))
     if opts.get("verify"):
         result = guarded(verify, request, source, catalog, opts["runtime_thresholds"], selection(opts), unsafe,
@@ -238,8 +237,7 @@ def fix(ctx: click.Context, script: Path, script_args: tuple[str, ...], **_: Any
         fail("no finding in the epochs recorded, but training stopped early: too little to judge, nothing to fix")
     target = opts.get("patched_copy") or (script if opts.get("apply") else None)
     if target is not None and result.changed(source):
-        guarded(write_atomically, Path(target), result.source, result.expected_sha256 if target == script else None,
-                script)
+        guarded(write_cured, Path(target), result, script)
         say(f"wrote the cured script to {target}")
     if (opts.get("format") or "text") == "text":
         if result.report.diff and target is None:

@@ -89,7 +89,17 @@ def in_cells(report: Report) -> Report:
     runs = copy.deepcopy(report.runs)
     for run in runs:
         mapper.walk(run)
-    prescriptions = tuple(dataclasses.replace(p, finding=mapper.finding(p.finding)) for p in report.prescriptions)
+    script = mapper.script(report.script) if _is_notebook(report.script) else None
+    prescriptions = tuple(dataclasses.replace(p, finding=mapper.finding(p.finding),
+                                              edits=tuple(_edit_line(script, e) for e in p.edits))
+                          for p in report.prescriptions)
     return dataclasses.replace(
         report, runs=runs, findings=tuple(mapper.finding(f) for f in report.findings), prescriptions=prescriptions,
         partial=tuple(mapper.text(t) for t in report.partial), notes=tuple(mapper.text(t) for t in report.notes))
+
+
+def _edit_line(script: VirtualScript | None, edit: str) -> str:
+    """A cure's `line 22: fit: added ...` in cells: `cell 6:1: fit: added ...`."""
+    match = re.match(r"line (\d+)\b", edit)
+    place = script.locate(int(match.group(1))) if script is not None and match else None
+    return f"cell {place.cell}:{place.line}{edit[match.end():]}" if place and match else edit

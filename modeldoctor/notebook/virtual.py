@@ -13,7 +13,9 @@ run record.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +49,7 @@ class VirtualScript:
     source: str
     cells: tuple[CodeCell, ...]
     origins: tuple[tuple[int, int] | None, ...]  # per virtual line: (index into cells, 0-based line), None: marker
+    sha256: str = ""  # of the notebook file it was built from: `fix --apply` refuses a file changed since
 
     def locate(self, line: int, column: int = 0) -> Place | None:
         """Where virtual `line` (1-based) and `column` are in the notebook, or None for a marker line."""
@@ -143,5 +146,5 @@ def virtual_script(path: str | Path) -> VirtualScript:
         raise NotebookError(f"{path}: cannot be read ({exc})") from None
     key = (str(Path(path).resolve()), data)
     if key not in _CACHE:
-        _CACHE[key] = build(read_notebook(path))
+        _CACHE[key] = dataclasses.replace(build(read_notebook(path)), sha256=hashlib.sha256(data).hexdigest())
     return _CACHE[key]
