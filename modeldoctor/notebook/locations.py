@@ -11,12 +11,11 @@ from __future__ import annotations
 import copy
 import dataclasses
 import re
-from typing import Any
-
 from modeldoctor.ftypes import Finding, Report
 from modeldoctor.notebook.cells import NotebookError
 from modeldoctor.notebook.virtual import VirtualScript, virtual_script
 from modeldoctor.record import Location
+from modeldoctor.relocate import relocate
 
 
 def _is_notebook(path: str) -> bool:
@@ -47,21 +46,6 @@ class _Mapper:
     def finding(self, finding: Finding) -> Finding:
         return dataclasses.replace(finding, location=self.location(finding.location))
 
-    def walk(self, value: Any) -> None:
-        """Map every Location inside a (mutable) run record, in place."""
-        if isinstance(value, list):
-            for item in value:
-                self.walk(item)
-            return
-        if not dataclasses.is_dataclass(value) or isinstance(value, type):
-            return
-        for field in dataclasses.fields(value):
-            item = getattr(value, field.name)
-            if isinstance(item, Location):
-                setattr(value, field.name, self.location(item))
-            else:
-                self.walk(item)
-
     def text(self, text: str) -> str:
         """`fit 1 (analysis.ipynb:21)` in a partial-run line, in cells."""
         def cell(match: re.Match[str]) -> str:
@@ -88,7 +72,7 @@ def in_cells(report: Report) -> Report:
         mapper.script(report.script)
     runs = copy.deepcopy(report.runs)
     for run in runs:
-        mapper.walk(run)
+        relocate(run, mapper.location)  # type: ignore[arg-type]
     script = mapper.script(report.script) if _is_notebook(report.script) else None
     prescriptions = tuple(dataclasses.replace(p, finding=mapper.finding(p.finding),
                                               edits=tuple(_edit_line(script, e) for e in p.edits))
