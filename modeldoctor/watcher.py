@@ -7,8 +7,9 @@ a callback, it sees the arrays passed to `fit` and where each layer was
 created, so nothing is left unjudged for want of data.
 
 Idempotent and reversible: a second `watch()` (a re-run cell) keeps the one
-watcher; `unwatch()` puts back exactly what Keras had (`Model.fit`,
-`Model.compile`, `Layer.__new__`, `Optimizer.__new__`).
+watcher; `unwatch()` puts back what Keras had (`Model.fit`, `Model.compile`,
+`Layer.__new__`; `Optimizer`, which inherits `object.__new__`, gets a
+pass-through, since Python cannot un-set a class's `__new__`).
 `%load_ext modeldoctor` calls `watch()`.
 """
 
@@ -96,11 +97,25 @@ def unwatch() -> None:
     if _WATCHER is None:
         return
     for owner, name, value in _WATCHER._restore:
-        if value is _MISSING:
-            delattr(owner, name)
-        else:
+        if value is not _MISSING:
             setattr(owner, name, value)
+        elif name == "__new__":
+            # Python cannot take back a `__new__` set on a class: once deleted, `object.__new__` refuses the
+            # constructor's arguments. A pass-through that records nothing stands in for it.
+            setattr(owner, name, staticmethod(_plain_new(owner)))
+        else:
+            delattr(owner, name)
     _WATCHER = None
+
+
+def _plain_new(owner: type) -> Any:
+    import inspect
+
+    def __new__(cls: type, *args: Any, **kwargs: Any) -> Any:
+        return object.__new__(cls)
+
+    __new__.__signature__ = inspect.signature(owner.__init__)  # type: ignore[attr-defined]
+    return __new__
 
 
 def watching() -> Watcher | None:
