@@ -158,7 +158,8 @@ def kernel_place(location: rec.Location) -> rec.Location:
     """A cell's temp file as IPython names it in tracebacks: `Cell In[5]`."""
     shell = kernel()
     compiler = getattr(shell, "compile", None)
-    name = compiler.format_code_name(location.path) if hasattr(compiler, "format_code_name") else None
+    name = compiler.format_code_name(location.path) if compiler is not None and hasattr(compiler, "format_code_name") \
+        else None
     if not name:
         return location
     shown = f"{name[0]} {name[1]}"

@@ -65,7 +65,7 @@ def main() -> None:
 @report_options
 @click.pass_context
 def check(ctx: click.Context, script: Path | None, script_args: tuple[str, ...], **_: Any) -> None:
-    """Run SCRIPT under the probe and diagnose its training.
+    """Run SCRIPT (a .py file or a .ipynb notebook) under the probe and diagnose its training.
 
     The script runs in a child process from the current directory, as
     `python SCRIPT SCRIPT_ARGS...` would run it; pass its own arguments
@@ -75,6 +75,7 @@ def check(ctx: click.Context, script: Path | None, script_args: tuple[str, ...],
         modeldoctor check train.py -- --data data/
         modeldoctor check train.py --epochs 3 --format json
         modeldoctor check train.py --runs 3          # variance across seeds
+        modeldoctor check analysis.ipynb             # a notebook's code cells, in order
         modeldoctor check --history training.csv     # no rerun
         modeldoctor check --static src/              # source only, fast
     """

@@ -41,12 +41,17 @@ NEEDS_DATA = ("exploding-gradients", "vanishing-gradients", "dying-relu", "satur
 NEEDS_RUNS = ("high-variance",)
 
 
-@functools.lru_cache(maxsize=None)
+_KERAS_CLASSES: dict[type, type] = {}
+
+
 def _keras_class(cls: type) -> type:
+    """`cls` and `keras.callbacks.Callback` in one class, made once per class."""
     import keras
 
-    return type(cls.__name__, (cls, keras.callbacks.Callback), {"__module__": cls.__module__,
-                                                                  "__doc__": cls.__doc__})
+    if cls not in _KERAS_CLASSES:
+        _KERAS_CLASSES[cls] = type(cls.__name__, (cls, keras.callbacks.Callback),
+                                   {"__module__": cls.__module__, "__doc__": cls.__doc__})
+    return _KERAS_CLASSES[cls]
 
 
 class Doctor:
@@ -58,6 +63,9 @@ class Doctor:
     select, ignore: codes or prefixes, as `--select`/`--ignore` (default: `[tool.modeldoctor]`).
     config: where to look for `[tool.modeldoctor]` (default: the working directory).
     """
+
+    model: Any  # set by Keras (keras.callbacks.Callback) before training begins
+    params: dict[str, Any]
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         import keras

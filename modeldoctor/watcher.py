@@ -114,7 +114,7 @@ def _plain_new(owner: type) -> Any:
     def __new__(cls: type, *args: Any, **kwargs: Any) -> Any:
         return object.__new__(cls)
 
-    __new__.__signature__ = inspect.signature(owner.__init__)  # type: ignore[attr-defined]
+    __new__.__signature__ = inspect.signature(owner.__init__)  # type: ignore[attr-defined,misc]
     return __new__
 
 

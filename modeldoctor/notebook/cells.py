@@ -43,9 +43,12 @@ def _source(value: Any) -> str:
 
 
 def _language(data: dict[str, Any]) -> str | None:
-    metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
-    info = metadata.get("language_info") if isinstance(metadata.get("language_info"), dict) else {}
-    spec = metadata.get("kernelspec") if isinstance(metadata.get("kernelspec"), dict) else {}
+    def table(parent: dict[str, Any], key: str) -> dict[str, Any]:
+        value = parent.get(key)
+        return value if isinstance(value, dict) else {}
+
+    metadata = table(data, "metadata")
+    info, spec = table(metadata, "language_info"), table(metadata, "kernelspec")
     language = info.get("name") or spec.get("language")
     return str(language).lower() if language else None
 

@@ -131,7 +131,7 @@ def validate(text: str, path: str) -> None:
 
 def cell_diff(before: Mapping[int, str], after: Mapping[int, str], name: str) -> str:
     """One unified diff per changed cell, headed `a/analysis.ipynb:cell 4` (as ruff's --diff)."""
-    parts = []
+    parts: list[str] = []
     for number in sorted(after):
         old, new = before.get(number, ""), after[number]
         parts += difflib.unified_diff(_lines(old), _lines(new), fromfile=f"a/{name}:cell {number}",

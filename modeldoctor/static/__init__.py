@@ -157,9 +157,19 @@ def check_paths(
         try:
             findings.extend(check_source(source, str(path), catalog, limits))
         except SourceError as exc:
-            errors.append(exc.error)
+            errors.append(_in_cell(exc.error) if path.suffix.lower() == ".ipynb" else exc.error)
         except RecursionError:
             errors.append(FileError(str(path), "too deeply nested to check"))
         except Exception as exc:  # a check's bug must not end the run for the other files
             errors.append(FileError(str(path), f"internal error while checking ({type(exc).__name__}: {exc})"))
     return findings, errors
+
+
+def _in_cell(error: FileError) -> FileError:
+    """A notebook's syntax error at its cell's line: `analysis.ipynb:cell 3:2:7: SyntaxError: ...`."""
+    from modeldoctor.notebook import virtual_script
+
+    place = virtual_script(error.path).locate(error.line, error.column or 0) if error.line else None
+    if place is None:
+        return error
+    return FileError(f"{error.path}:cell {place.cell}", error.message, place.line, place.column)

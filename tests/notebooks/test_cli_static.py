@@ -77,3 +77,9 @@ def test_the_pre_commit_hook_passes_notebooks():
 
     hooks = (ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8")
     assert hooks.count("types_or: [python, jupyter]") == 2
+
+
+def test_a_syntax_error_under_static_names_its_cell(tmp_path):
+    path = write(tmp_path, notebook(code("import keras"), code("x = 1\nmodel.fit(x y)")))
+    result = cli("check", "--static", path.name, cwd=tmp_path)
+    assert result.returncode == 2 and "analysis.ipynb:cell 2:2:" in result.stderr, result.stderr
