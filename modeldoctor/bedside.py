@@ -87,7 +87,13 @@ class BedsideSession(ProbeSession):
 
 
 def new_session(on_fit_end: Callable[[rec.FitRecord], None] | None = None) -> BedsideSession:
-    record = rec.RunRecord(script=script_name(), script_sha256="", argv=list(sys.argv),
+    script, digest = script_name(), ""
+    if kernel() is None and Path(script).is_file():  # a script: `fix SCRIPT --from-record` can trust the record
+        import hashlib
+
+        script = str(Path(script).resolve())
+        digest = hashlib.sha256(Path(script).read_bytes()).hexdigest()
+    record = rec.RunRecord(script=script, script_sha256=digest, argv=list(sys.argv),
                            python=f"{platform.python_implementation()} {platform.python_version()}")
     record.exit = rec.ExitInfo(status=rec.Status.RUNNING, returncode=None)
     return BedsideSession(record=record, record_path=Path(os.devnull), files=ANYWHERE, on_fit_end=on_fit_end)

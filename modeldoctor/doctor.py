@@ -29,6 +29,7 @@ Keras is imported when a Doctor is made, never by `import modeldoctor`:
 from __future__ import annotations
 
 import functools
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -115,7 +116,8 @@ class Doctor:
         from modeldoctor.bedside import load_settings, new_session
         from modeldoctor.probe.locate import user_location
         from modeldoctor.probe.recorder import make_recorder
-        from modeldoctor.probe.session import _sample_batch
+        from modeldoctor.probe.session import sample_batch
+        from modeldoctor.watcher import watching
 
         self._settings = load_settings(self.config, self.select, self.ignore)
         self._report, self.findings = None, []
@@ -128,11 +130,15 @@ class Doctor:
         x, y = self.data if self.data is not None else (None, None)
         session.compiles[id(model)] = {"optimizer": getattr(model, "optimizer", None),
                                        "loss": getattr(model, "loss", None), "metrics": None, "location": None}
-        fit = session._new_fit(model, {"x": x, "y": y, "epochs": self.params.get("epochs"), "callbacks": []})
+        watcher = watching()
+        if watcher is not None:  # watch() saw the model built and compiled: its creation sites are known
+            session.locations = watcher._session.locations
+            session.compiles.update(watcher._session.compiles)
+        fit = session.new_fit(model, {"x": x, "y": y, "epochs": self.params.get("epochs"), "callbacks": []})
         fit.location = user_location(session.files)  # the fit call: the first frame outside Keras and us
         if x is None:
             fit.fit_args.data_kind = "unseen"
-        recorder = make_recorder(keras, fit, _sample_batch(x, y), functools.partial(session._describe, fit),
+        recorder = make_recorder(keras, fit, sample_batch(x, y), functools.partial(session.describe_model, fit),
                                  session.progress)
         recorder.set_model(model)
         recorder.set_params(self.params)
@@ -153,7 +159,11 @@ class Doctor:
 
     def on_train_end(self, logs: Any = None) -> None:
         self._recorder.on_train_end(logs)
-        self._finish()
+        try:
+            self._finish()
+        except RuntimeError as error:  # e.g. epochs=0: say so, never fail the user's fit at its end
+            print(f"modeldoctor: nothing to diagnose: {error}", file=sys.stderr)
+            return
         if self.show:
             from modeldoctor.bedside import show
 

@@ -15,6 +15,7 @@ pass-through, since Python cannot un-set a class's `__new__`).
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +35,7 @@ class Watcher:
     records: list[rec.RunRecord] = field(default_factory=list)
     _restore: list[tuple[Any, str, Any]] = field(default_factory=list)
     _session: Any = None
+    _hook: Any = None  # waiting for `import keras` when watch() came first
 
     @property
     def findings(self) -> list[Any]:
@@ -56,7 +58,7 @@ class Watcher:
                           ["not judged from one fit (several seeded runs: modeldoctor check --runs 3): high-variance"])
         self.records.append(record)
         self.reports.append(report)
-        if self.show:
+        if self.show and "Doctor" not in fit.fit_args.callbacks:  # a Doctor() in this fit shows its own report
             show(report)
 
 
@@ -77,16 +79,23 @@ def watch(show: bool = True, select: str | list[str] | None = None, ignore: str 
     if _WATCHER is not None:
         _WATCHER.show, _WATCHER.select, _WATCHER.ignore = show, select, ignore
         return _WATCHER
-    import keras
-
     from modeldoctor.bedside import load_settings, new_session
+    from modeldoctor.probe.importhook import PostImportHook
 
     load_settings(None, select, ignore)  # a bad [tool.modeldoctor] fails here, not at the end of a fit
     watcher = Watcher(show=show, select=select, ignore=ignore)
     session = new_session(on_fit_end=watcher._fit_ended)
-    watcher._restore = _patched(keras)
     watcher._session = session
-    session.patch(keras)
+
+    def install(keras: Any) -> None:
+        watcher._restore = _patched(keras)
+        session.patch(keras)
+
+    if "keras" in sys.modules:
+        install(sys.modules["keras"])
+    else:  # as the probe does: Keras is not imported before the user's code does (KERAS_BACKEND comes first)
+        watcher._hook = PostImportHook("keras", install)
+        sys.meta_path.insert(0, watcher._hook)
     _WATCHER = watcher
     return watcher
 
@@ -96,6 +105,8 @@ def unwatch() -> None:
     global _WATCHER
     if _WATCHER is None:
         return
+    if _WATCHER._hook in sys.meta_path:
+        sys.meta_path.remove(_WATCHER._hook)
     for owner, name, value in _WATCHER._restore:
         if value is not _MISSING:
             setattr(owner, name, value)

@@ -3,14 +3,16 @@
 The cells run as one module `__main__` compiled from the virtual script
 under the notebook's own path, so every frame, creation site and traceback
 points at the notebook (the virtual lines are put in `linecache`, so a
-traceback shows the cell's code, not the notebook's JSON). `display` is
-there, as in a kernel: IPython's when it is installed, else a print.
+traceback shows the cell's code, not the notebook's JSON). As in a kernel,
+the working folder is the notebook's, `display` is there (IPython's when it
+is installed, else a print) and `__file__` is not.
 """
 
 from __future__ import annotations
 
 import builtins
 import linecache
+import os
 import sys
 import types
 from pathlib import Path
@@ -35,7 +37,8 @@ def run_notebook(path: Path) -> None:
         from IPython.display import display
     except ImportError:
         display = _display
-    module.__dict__.update(__file__=filename, __builtins__=builtins, display=display)
+    module.__dict__.update(__builtins__=builtins, display=display)  # a kernel defines no __file__
+    os.chdir(path.parent)  # as Jupyter runs a notebook: relative paths are the notebook folder's
     previous = sys.modules.get("__main__")
     sys.modules["__main__"] = module
     try:
