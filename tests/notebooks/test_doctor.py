@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -125,3 +124,43 @@ def test_watch_is_idempotent_and_unwatch_puts_keras_back(tmp_path):
     assert "WATCHED ['MD201'" in result.stdout
     assert "RESTORED True" in result.stdout and "REPORTS 1" in result.stdout
     assert "AGAIN True ['MD201'" in result.stdout
+
+
+@pytest.mark.slow
+def test_a_doctor_record_of_a_script_drives_fix(tmp_path):
+    from conftest import cli
+
+    run(tmp_path, """
+        model = build()
+        doctor = Doctor(show=False)
+        model.fit(x, y, epochs=20, batch_size=64, validation_split=0.2, verbose=0, callbacks=[doctor])
+        doctor.save_record("run.json")
+    """)
+    result = cli("fix", "train.py", "--from-record", "run.json", "--unsafe-fixes", cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert "+model.fit(" in result.stdout and "EarlyStopping(" in result.stdout
+
+
+@pytest.mark.slow
+def test_watch_before_keras_is_imported_waits_for_the_import(tmp_path):
+    script = tmp_path / "late.py"
+    script.write_text(textwrap.dedent("""
+        import os, sys
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+        import modeldoctor
+        watcher = modeldoctor.watch(show=False)
+        print("KERAS BEFORE", "keras" in sys.modules)
+        import keras
+        import numpy as np
+        x = np.random.default_rng(0).random((128, 4))
+        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8), keras.layers.Dense(1)])
+        model.compile("sgd", "mse")
+        model.fit(x, x.sum(1), epochs=2, verbose=0)
+        print("SEEN", len(watcher.reports), watcher.records[0].fits[0].model.layers[0].location.line)
+        modeldoctor.unwatch()
+    """), encoding="utf-8")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p))
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=tmp_path, env=env,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "KERAS BEFORE False" in out.stdout and "SEEN 1 10" in out.stdout
