@@ -83,3 +83,20 @@ def test_a_syntax_error_under_static_names_its_cell(tmp_path):
     path = write(tmp_path, notebook(code("import keras"), code("x = 1\nmodel.fit(x y)")))
     result = cli("check", "--static", path.name, cwd=tmp_path)
     assert result.returncode == 2 and "analysis.ipynb:cell 2:2:" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "html", "json", "sarif", "github"])
+def test_every_format_names_the_cell_and_mapping_twice_changes_nothing(tmp_path, monkeypatch, fmt):
+    from modeldoctor.checkup import check_sources
+    from modeldoctor.notebook.locations import in_cells
+    from modeldoctor.report import render
+    from modeldoctor.rules import load_catalog
+
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path)
+    report, errors = check_sources(["analysis.ipynb"], load_catalog(), {})
+    assert not errors and report.findings[0].location.cell is None  # the pipeline reads the virtual script
+    once = in_cells(report)
+    assert in_cells(once) == once
+    shown = render(report, fmt)
+    assert "cell 4" in shown or '"cell": 4' in shown
