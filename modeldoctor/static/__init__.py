@@ -23,7 +23,6 @@ from typing import Any
 
 from modeldoctor.ftypes import Finding
 from modeldoctor.rules import Catalog
-from modeldoctor.source import script_text
 from modeldoctor.static.reader import read_script
 from modeldoctor.static.registry import Hit, all_checks, check_rules
 from modeldoctor.static.thresholds import StaticThresholds
@@ -143,6 +142,8 @@ def check_paths(
     limits = thresholds if isinstance(thresholds, StaticThresholds) else StaticThresholds.from_overrides(thresholds)
     files, errors = python_files(paths)
     findings: list[Finding] = []
+    from modeldoctor.source import script_text
+
     for path in files:
         try:
             source = script_text(path)  # a notebook's code cells as one script
