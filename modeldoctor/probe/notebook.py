@@ -14,6 +14,7 @@ import builtins
 import linecache
 import os
 import sys
+import traceback
 import types
 from pathlib import Path
 from typing import Any
@@ -46,3 +47,23 @@ def run_notebook(path: Path) -> None:
     finally:
         if previous is not None:
             sys.modules["__main__"] = previous
+
+
+def cell_frames(frames: list[traceback.FrameSummary]) -> list[traceback.FrameSummary]:
+    """A traceback's frames in a notebook as `File "analysis.ipynb:cell 4", line 2`, not its virtual lines."""
+    from modeldoctor.notebook import NotebookError, virtual_script
+
+    out = []
+    for frame in frames:
+        place = None
+        if frame.filename.lower().endswith(".ipynb") and frame.lineno:
+            try:
+                place = virtual_script(frame.filename).locate(frame.lineno)
+            except NotebookError:
+                place = None
+        if place is None:
+            out.append(frame)
+            continue
+        out.append(traceback.FrameSummary(f"{Path(frame.filename).name}:cell {place.cell}", place.line, frame.name,
+                                          lookup_line=False, line=frame.line))
+    return out

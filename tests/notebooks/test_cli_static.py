@@ -100,3 +100,12 @@ def test_every_format_names_the_cell_and_mapping_twice_changes_nothing(tmp_path,
     assert in_cells(once) == once
     shown = render(report, fmt)
     assert "cell 4" in shown or '"cell": 4' in shown
+
+
+def test_a_cell_that_raises_before_training_is_named_in_the_traceback(tmp_path):
+    path = write(tmp_path, notebook(code("x = 1"), code("!ls\nraise ValueError('no data here')"),
+                                    code("import keras\nmodel.fit(x)")))
+    result = cli("check", "--quiet", path.name, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "ValueError: no data here" in result.stderr
+    assert 'File "analysis.ipynb:cell 2", line 2, in <module>' in result.stderr, result.stderr
