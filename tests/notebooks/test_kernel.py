@@ -12,43 +12,13 @@ import os
 
 import pytest
 
-from conftest import ROOT
+from conftest import FIXTURES, ROOT
 
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 
-SETUP = """\
-import os
-os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
-import keras
-from sklearn.datasets import load_breast_cancer
-from sklearn.preprocessing import StandardScaler
-
-x, y = load_breast_cancer(return_X_y=True)
-x = StandardScaler().fit_transform(x)
-
-
-def build():
-    keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input(shape=(30,)), keras.layers.Dense(16, activation="relu"),
-                              keras.layers.Dense(1, activation="sigmoid")])
-    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.7, momentum=0.9), loss="binary_crossentropy")
-    return model"""
-
-DOCTOR = """\
-from modeldoctor import Doctor
-
-doctor = Doctor()
-build().fit(x, y, epochs=20, batch_size=64, validation_split=0.2, verbose=0, callbacks=[doctor])"""
-
-AGAIN = """\
-build().fit(x, y, epochs=20, batch_size=64, validation_split=0.2, verbose=0, callbacks=[doctor])
-print("codes after the second fit:", [f.code for f in doctor.findings])"""
-
-WATCHED = """\
-model = build()
-model.fit(x, y, epochs=20, batch_size=64, validation_split=0.2, verbose=0)"""
+NOTEBOOK = FIXTURES / "notebooks" / "doctor_in_kernel.ipynb"  # Doctor() in cell 3 and 4, %load_ext in cell 5
 
 
 def displays(cell) -> list[dict[str, str]]:
@@ -63,17 +33,7 @@ def stdout(cell) -> str:
 def test_doctor_callback_and_load_ext_show_the_finding_in_the_cell_output(tmp_path, monkeypatch):
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p))
     monkeypatch.setenv("NO_COLOR", "1")
-    v4 = nbformat.v4
-    notebook = v4.new_notebook(cells=[
-        v4.new_markdown_cell("# Training with the doctor"),
-        v4.new_code_cell(SETUP),
-        v4.new_code_cell(DOCTOR),
-        v4.new_code_cell(AGAIN),
-        v4.new_code_cell("%load_ext modeldoctor"),
-        v4.new_code_cell(WATCHED),
-        v4.new_code_cell("%load_ext modeldoctor\nimport modeldoctor\nassert modeldoctor.watch() is modeldoctor.watch()"),
-        v4.new_code_cell("%unload_ext modeldoctor\nprint('fit' in keras.Model.__dict__)"),
-    ])
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
     client = nbclient.NotebookClient(notebook, timeout=300, kernel_name="python3",
                                      resources={"metadata": {"path": str(tmp_path)}})
     client.execute()
