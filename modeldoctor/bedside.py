@@ -101,8 +101,10 @@ def new_session(on_fit_end: Callable[[rec.FitRecord], None] | None = None) -> Be
 
 def script_name() -> str:
     """What the report is about: the notebook (Jupyter names it in JPY_SESSION_NAME), else the running script."""
-    if kernel() is not None:
+    if in_notebook():
         return os.environ.get("JPY_SESSION_NAME") or "notebook"
+    if kernel() is not None:
+        return "ipython"  # a terminal IPython session
     main = sys.modules.get("__main__")
     return str(getattr(main, "__file__", None) or (sys.argv[0] if sys.argv and sys.argv[0] else "<stdin>"))
 

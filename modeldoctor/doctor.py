@@ -194,6 +194,6 @@ class Doctor:
         notes.append(f"not judged from one fit (several seeded runs: modeldoctor check --runs 3): "
                      f"{', '.join(NEEDS_RUNS)}")
         if fit.model.location is None and not any(layer.location for layer in fit.model.layers):
-            notes.append("where the layers and the optimizer were created is unknown to a callback (call "
-                         "modeldoctor.watch() before building the model): cures cannot be written into the source")
+            notes.append("a callback does not see where the layers and the optimizer were created (call "
+                         "modeldoctor.watch() before building the model to record it)")
         return notes

@@ -164,3 +164,20 @@ def test_watch_before_keras_is_imported_waits_for_the_import(tmp_path):
                          timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "KERAS BEFORE False" in out.stdout and "SEEN 1 10" in out.stdout
+
+
+def test_the_html_report_is_sealed_in_a_sandboxed_frame():
+    from modeldoctor.bedside import iframe
+
+    frame = iframe('<style>body { color: red }</style><p class="x">a & b</p>')
+    assert frame.startswith('<iframe srcdoc="&lt;style&gt;body { color: red }&lt;/style&gt;&lt;p class=&quot;x&quot;')
+    assert "a &amp; b" in frame and 'sandbox=""' in frame and "<style>" not in frame
+
+
+def test_outside_a_kernel_the_text_report_is_printed(capsys):
+    from modeldoctor.bedside import in_notebook, show
+    from modeldoctor.ftypes import Report, Scope
+
+    assert not in_notebook()
+    show(Report(script="train.py", scope=Scope.SOURCE))
+    assert "no findings in train.py" in capsys.readouterr().out
