@@ -69,6 +69,9 @@ class VirtualScript:
         if [number for number, _ in pieces[1:]] != numbers:
             raise NotebookError(f"{self.path}: a cure moved a cell boundary; the notebook was left as it was")
         head = pieces[0][1]
+        last = pieces[-1][1]
+        if last and last[-1] == "":
+            last.pop()  # the newline that ends the virtual script is no cell's
         changed: dict[int, str] = {}
         for cell, (_, lines) in zip(self.cells, pieces[1:], strict=True):
             if cell is self.cells[0]:
@@ -93,8 +96,6 @@ def _split(source: str) -> list[tuple[int, list[str]]]:
 def _restore(cell: CodeCell, lines: list[str], path: str) -> str:
     """The cell's new source: lines a cure left alone are the cell's own again (magics included)."""
     old = [line.text for line in cell.lines]
-    if lines and lines[-1] == "" and (not old or old[-1] != ""):
-        lines = lines[:-1]  # the newline the virtual script added after the cell
     if lines == old:
         return cell.source
     out: list[str] = []

@@ -122,3 +122,10 @@ def test_what_is_not_a_python_notebook_is_a_clear_error():
     r["metadata"] = {"kernelspec": {"language": "R"}}
     with pytest.raises(NotebookError, match="a r notebook"):
         parse_notebook(json.dumps(r), "x.ipynb")
+
+
+def test_cells_that_end_with_a_newline_keep_exactly_it():
+    data = json.loads(notebook(code("a = 1\n"), code("b = 2\n")))
+    script = build(parse_notebook(json.dumps(data), "t.ipynb"))
+    assert script.cure(script.source.replace("a = 1", "a = 3")) == {1: "a = 3\n"}
+    assert script.cure(script.source.replace("b = 2", "b = 3")) == {2: "b = 3\n"}
