@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import re
+from pathlib import Path
 from modeldoctor.ftypes import Finding, Report
 from modeldoctor.notebook.cells import NotebookError
 from modeldoctor.notebook.virtual import VirtualScript, virtual_script
@@ -87,3 +88,10 @@ def _edit_line(script: VirtualScript | None, edit: str) -> str:
     match = re.match(r"line (\d+)\b", edit)
     place = script.locate(int(match.group(1))) if script is not None and match else None
     return f"cell {place.cell}:{place.line}{edit[match.end():]}" if place and match else edit
+
+
+def short_place(location: Location) -> str:
+    """`train.py:21`, or `analysis.ipynb:cell 6:1` for a notebook: where a fit stopped, in one line."""
+    place = _Mapper().location(location) or location
+    cell = f"cell {place.cell}:" if place.cell is not None else ""
+    return f"{Path(place.path).name}:{cell}{place.line}"

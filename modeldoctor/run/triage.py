@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from modeldoctor.notebook.locations import short_place
 from modeldoctor.record import FitRecord, RunRecord, Status, planned_epochs
 from modeldoctor.run.runner import RunOutcome
 
@@ -66,7 +67,7 @@ def observed(fit: FitRecord) -> bool:
 
 
 def _where(record: RunRecord, fit: FitRecord) -> str:
-    place = f" ({Path(fit.location.path).name}:{fit.location.line})" if fit.location else ""
+    place = f" ({short_place(fit.location)})" if fit.location else ""
     return f"fit {fit.index + 1}{place}"
 
 

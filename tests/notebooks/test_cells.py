@@ -129,3 +129,13 @@ def test_cells_that_end_with_a_newline_keep_exactly_it():
     script = build(parse_notebook(json.dumps(data), "t.ipynb"))
     assert script.cure(script.source.replace("a = 1", "a = 3")) == {1: "a = 3\n"}
     assert script.cure(script.source.replace("b = 2", "b = 3")) == {2: "b = 3\n"}
+
+
+def test_where_a_fit_stopped_names_its_cell(tmp_path):
+    from modeldoctor.notebook.locations import short_place
+    from modeldoctor.record import Location
+
+    path = write(tmp_path)
+    fit = virtual_script(path).source.splitlines().index("model.fit(x, y, epochs=3, verbose=0)") + 1
+    assert short_place(Location(str(path), fit, 0)) == "analysis.ipynb:cell 5:2"
+    assert short_place(Location("/x/train.py", 21, 0)) == "train.py:21"
