@@ -59,8 +59,9 @@ class Doctor:
     """Diagnose this `fit` at its end, with `check`'s detectors and rules, and show the report.
 
     show: print the text report in a terminal, display the HTML report in a notebook (False: keep it quiet).
-    data: `(x, y)`, a batch of the training data (the first 128 rows are used), to judge gradients,
-        activations and inputs as the probe does; without it the report names what it could not judge.
+    data: `(x, y)`, the training arrays (or a part of them) to judge gradients, activations and inputs as
+        the probe does: its first 128 rows are the sample batch, all of it is read for the inputs' statistics.
+        Without it the report names what it could not judge.
     select, ignore: codes or prefixes, as `--select`/`--ignore` (default: `[tool.modeldoctor]`).
     config: where to look for `[tool.modeldoctor]` (default: the working directory).
     """
