@@ -194,8 +194,9 @@ def show(report: Report) -> None:
         from IPython.display import display
 
         text = render(report, "text", source_lines=source_lines)
-        display({"text/plain": text, "text/html": iframe(render(report, "html", source_lines=source_lines))},
-                raw=True)
+        height = min(IFRAME_HEIGHT + 260 * max(0, len(report.findings) - 1), 1400)  # room for each finding
+        display({"text/plain": text, "text/html": iframe(render(report, "html", source_lines=source_lines),
+                                                         height)}, raw=True)
         return
     color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     print(render(report, "text", color=color, source_lines=source_lines), flush=True)
