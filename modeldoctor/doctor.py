@@ -59,7 +59,7 @@ class Doctor:
     """Diagnose this `fit` at its end, with `check`'s detectors and rules, and show the report.
 
     show: print the text report in a terminal, display the HTML report in a notebook (False: keep it quiet).
-    data: `(x, y)`, the training arrays (or a part of them) to judge gradients, activations and inputs as
+    data: `(x, y)` or a `tf.data.Dataset` of them, the training data (or a part of it) to judge gradients, activations and inputs as
         the probe does: its first 128 rows are the sample batch, all of it is read for the inputs' statistics.
         Without it the report names what it could not judge.
     select, ignore: codes or prefixes, as `--select`/`--ignore` (default: `[tool.modeldoctor]`).
@@ -76,7 +76,7 @@ class Doctor:
             return super().__new__(cls)
         return super().__new__(_keras_class(cls))
 
-    def __init__(self, show: bool = True, data: tuple[Any, Any] | None = None,
+    def __init__(self, show: bool = True, data: Any = None,
                  select: str | list[str] | None = None, ignore: str | list[str] | None = None,
                  config: str | Path | None = None) -> None:
         super().__init__()
@@ -128,7 +128,8 @@ class Doctor:
         self.record.keras_imported, self.record.keras_version = True, keras.__version__
         self.record.backend = keras.backend.backend()
         model = self.model
-        x, y = self.data if self.data is not None else (None, None)
+        data = self.data
+        x, y = data if isinstance(data, (tuple, list)) and len(data) == 2 else (data, None)  # arrays or a dataset
         session.compiles[id(model)] = {"optimizer": getattr(model, "optimizer", None),
                                        "loss": getattr(model, "loss", None), "metrics": None, "location": None}
         watcher = watching()
