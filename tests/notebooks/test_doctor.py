@@ -181,3 +181,15 @@ def test_outside_a_kernel_the_text_report_is_printed(capsys):
     assert not in_notebook()
     show(Report(script="train.py", scope=Scope.SOURCE))
     assert "no findings in train.py" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_data_may_be_a_dataset(tmp_path):
+    result = run(tmp_path, """
+        import tensorflow as tf
+        ds = tf.data.Dataset.from_tensor_slices((x.astype("float32"), y.astype("float32"))).batch(64)
+        doctor = Doctor(show=False, data=ds)
+        build().fit(ds, epochs=2, verbose=0, callbacks=[doctor])
+        print("SAMPLED", len(doctor.record.fits[0].samples) > 0, doctor.record.fits[0].inputs.shape)
+    """)
+    assert "SAMPLED True [64, 30]" in result.stdout
