@@ -136,9 +136,11 @@ def trains(script: Path) -> bool:
     from modeldoctor.source import has_fit_call
     from modeldoctor.static import uses_keras
 
+    from modeldoctor.source import script_text
+
     try:
-        return not uses_keras(script.read_text(encoding="utf-8")) or has_fit_call(script)
-    except (OSError, UnicodeDecodeError):
+        return not uses_keras(script_text(script)) or has_fit_call(script)
+    except (OSError, UnicodeDecodeError, ValueError):
         return True  # the run reports the real problem
 
 
@@ -147,9 +149,11 @@ def trains_with_keras(script: Path) -> bool:
     from modeldoctor.source import has_fit_call
     from modeldoctor.static import uses_keras
 
+    from modeldoctor.source import script_text
+
     try:
-        return script.is_file() and uses_keras(script.read_text(encoding="utf-8")) and has_fit_call(script)
-    except (OSError, UnicodeDecodeError):
+        return script.is_file() and uses_keras(script_text(script)) and has_fit_call(script)
+    except (OSError, UnicodeDecodeError, ValueError):
         return False
 
 

@@ -65,7 +65,7 @@ def main() -> None:
 @report_options
 @click.pass_context
 def check(ctx: click.Context, script: Path | None, script_args: tuple[str, ...], **_: Any) -> None:
-    """Run SCRIPT under the probe and diagnose its training.
+    """Run SCRIPT (a .py file or a .ipynb notebook) under the probe and diagnose its training.
 
     The script runs in a child process from the current directory, as
     `python SCRIPT SCRIPT_ARGS...` would run it; pass its own arguments
@@ -75,6 +75,7 @@ def check(ctx: click.Context, script: Path | None, script_args: tuple[str, ...],
         modeldoctor check train.py -- --data data/
         modeldoctor check train.py --epochs 3 --format json
         modeldoctor check train.py --runs 3          # variance across seeds
+        modeldoctor check analysis.ipynb             # a notebook's code cells, in order
         modeldoctor check --history training.csv     # no rerun
         modeldoctor check --static src/              # source only, fast
     """
@@ -215,16 +216,15 @@ def fix(ctx: click.Context, script: Path, script_args: tuple[str, ...], **_: Any
         modeldoctor fix --static train.py             # source-only findings, no training
     """
     from modeldoctor.checkup import exit_code
-    from modeldoctor.fixing import prescribed, verify
+    from modeldoctor.fixing import prescribed, read_source, verify, write_cured
     from modeldoctor.report.summary import fix_summary
     from modeldoctor.run.triage import check_script
-    from modeldoctor.treatment import write_atomically
 
     opts = settings(ctx, script)
     legacy_options(opts)
     catalog = catalog_for(opts, cures=True)
     guarded(check_script, script)
-    source = script.read_bytes().decode("utf-8")  # keep the file's own newlines
+    source = read_source(script)  # the file's own newlines kept; a notebook's cells as one script
     request, unsafe = run_request(script, script_args, opts), bool(opts.get("unsafe_fixes"))
     if opts.get("verify"):
         result = guarded(verify, request, source, catalog, opts["runtime_thresholds"], selection(opts), unsafe,
@@ -238,8 +238,7 @@ def fix(ctx: click.Context, script: Path, script_args: tuple[str, ...], **_: Any
         fail("no finding in the epochs recorded, but training stopped early: too little to judge, nothing to fix")
     target = opts.get("patched_copy") or (script if opts.get("apply") else None)
     if target is not None and result.changed(source):
-        guarded(write_atomically, Path(target), result.source, result.expected_sha256 if target == script else None,
-                script)
+        guarded(write_cured, Path(target), result, script)
         say(f"wrote the cured script to {target}")
     if (opts.get("format") or "text") == "text":
         if result.report.diff and target is None:

@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING, Any
 from modeldoctor.checkup import RunRequest, Selection, diagnose, selects_source_rules_only
 from modeldoctor.diagnose.thresholds import Thresholds
 from modeldoctor.ftypes import Applicability, Finding, Report
+from modeldoctor.notebook import NotebookError, is_notebook, virtual_script
 from modeldoctor.prescribe import allowed, prescribe
 from modeldoctor.record import RunRecord
 from modeldoctor.report.build import report_for
 from modeldoctor.rules import Catalog
-from modeldoctor.treatment import sha256, treat
+from modeldoctor.treatment import TreatmentError, sha256, treat, write_atomically
 
 if TYPE_CHECKING:
     from modeldoctor.verify import Verifier
@@ -82,8 +83,10 @@ def prescribed(request: RunRequest, source: str, catalog: Catalog, thresholds: T
         base = diagnose(request, thresholds, catalog, on_progress, notice)
         records, found = list(base.runs), list(base.findings)
         expected = records[0].script_sha256 if records else sha256(source)
-    return prescribe_and_treat(request.script, source, base, selection.keep(found, source), catalog, records,
-                               unsafe, expected)
+    if static and is_notebook(request.script):
+        expected = virtual_script(request.script).sha256  # the file's bytes, not its virtual script's
+    return in_notebook(request.script, source, prescribe_and_treat(
+        request.script, source, base, selection.keep(found, source), catalog, records, unsafe, expected))
 
 
 def verify(request: RunRequest, source: str, catalog: Catalog, thresholds: Thresholds, selection: Selection,
@@ -99,4 +102,47 @@ def verify(request: RunRequest, source: str, catalog: Catalog, thresholds: Thres
     verifier = Verifier(script=request.script, args=request.args, options=options, seeds=seeds, catalog=catalog,
                         thresholds=thresholds, transforms=available(), runner=LocalPool(jobs or default_jobs()),
                         unsafe=unsafe, budget=budget, on_event=on_event, keep=selection.keep)
-    return verified(request.script, source, verifier, catalog, sha256(source))
+    expected = virtual_script(request.script).sha256 if is_notebook(request.script) else sha256(source)
+    return in_notebook(request.script, source, verified(request.script, source, verifier, catalog, expected))
+
+
+def read_source(script: Path) -> str:
+    """What `fix` cures: the file's own text (its newlines kept), or a notebook's code cells as one script."""
+    if is_notebook(script):
+        return virtual_script(script).source
+    return script.read_bytes().decode("utf-8")
+
+
+def in_notebook(script: Path, source: str, result: FixResult) -> FixResult:
+    """A notebook's cures shown per cell (`a/analysis.ipynb:cell 4`); a script's result as it is."""
+    if not is_notebook(script):
+        return result
+    from modeldoctor.notebook.edit import cell_diff
+    from modeldoctor.notebook.locations import in_cells
+
+    report = in_cells(result.report)  # the summary on stderr says `cell 6:1` too, not the virtual line
+    if result.changed(source):
+        before = virtual_script(script)
+        try:
+            changed = before.cure(result.source)
+        except NotebookError as error:
+            raise TreatmentError(str(error)) from None
+        report = dataclasses.replace(report, diff=cell_diff({n: before.cell_source(n) or "" for n in changed},
+                                                             changed, script.name))
+    return dataclasses.replace(result, report=report)
+
+
+def write_cured(target: Path, result: FixResult, script: Path) -> None:
+    """Write the cured script atomically; a notebook gets only its changed cells' sources rewritten."""
+    expected = result.expected_sha256 if target == script else None
+    if not is_notebook(script):
+        write_atomically(target, result.source, expected, script)
+        return
+    from modeldoctor.notebook.edit import with_sources
+
+    try:
+        text = with_sources(script.read_bytes().decode("utf-8"), virtual_script(script).cure(result.source),
+                            str(script))
+    except (NotebookError, OSError, UnicodeDecodeError) as error:
+        raise TreatmentError(str(error)) from None
+    write_atomically(target, text, expected, script)

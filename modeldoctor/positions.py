@@ -15,7 +15,10 @@ def to_output(location: Location | None) -> dict[str, Any] | None:
     """Location for JSON/SARIF/editors: 1-based line and column."""
     if location is None:
         return None
-    return {"path": location.path, "line": location.line, "column": location.column + 1}
+    position = {"path": location.path, "line": location.line, "column": location.column + 1}
+    if location.cell is not None:  # a notebook: line and column are in that cell (additive key)
+        position["cell"] = location.cell
+    return position
 
 
 def from_output(line: int, column: int) -> tuple[int, int]:

@@ -25,6 +25,7 @@ class Location:
     path: str
     line: int
     column: int = 0
+    cell: int | None = None  # a notebook's cell (1-based): `line` is then the line in that cell
 
 
 @dataclass

@@ -27,6 +27,10 @@ ALL = "*"
 
 
 def read_text(path: str) -> str:
+    if path.lower().endswith(".ipynb"):  # findings point into its virtual script, comments are the cells'
+        from modeldoctor.notebook import virtual_script
+
+        return virtual_script(path).source
     return Path(path).read_text(encoding="utf-8")
 
 

@@ -122,3 +122,14 @@ def test_a_suppressed_finding_lets_the_commit_through(project: Path, env: dict[s
     silenced = BUGGY.replace('loss="binary_crossentropy")', 'loss="binary_crossentropy")  # modeldoctor: ignore[MD112]')
     result = commit(project, env, {"train.py": silenced})
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.slow  # the first commit pip-installs the hook's environment (about a minute)
+def test_a_commit_with_a_buggy_notebook_is_refused(project: Path, env: dict[str, str]) -> None:
+    from notebooks.helpers import code, markdown, notebook
+
+    buggy = notebook(markdown("# Digits"), code("%matplotlib inline\n" + BUGGY))
+    result = commit(project, env, {"analysis.ipynb": buggy})
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "MD112" in output and "analysis.ipynb:cell 2:" in output

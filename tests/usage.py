@@ -26,6 +26,7 @@ PROG = "modeldoctor"
 # Trains in a few seconds and still has findings after the epoch cap (MD109 from
 # epoch 1; overfitting needs more epochs), so `fix` has cures to print, apply and verify.
 SCRIPT_FIXTURE = FIXTURES / "generalization" / "overfitting_breast_cancer.py"
+NOTEBOOK_FIXTURE = FIXTURES / "notebooks" / "overfitting_breast_cancer.ipynb"  # the same training, as cells
 EPOCH_CAP = ("--epochs", "2")
 # Options after which no training happens, whatever else the step says.
 NOT_TRAINING = {"--static", "--history", "--help", "-h", "--version"}
@@ -204,12 +205,14 @@ def history_csv(epochs: int = 10) -> str:
 
 
 def prepare_project(folder: Path) -> Path:
-    """A user's project as the shown lines assume it: train.py, its data/, src/ and a saved training.csv."""
+    """A user's project as the shown lines assume it: train.py, its data/, src/, a saved training.csv and
+    analysis.ipynb."""
     shutil.copyfile(SCRIPT_FIXTURE, folder / "train.py")
     (folder / "data").mkdir()  # the fixture loads its data from scikit-learn and ignores its argv
     (folder / "src").mkdir()
     shutil.copyfile(SCRIPT_FIXTURE, folder / "src" / "train.py")
     (folder / "training.csv").write_text(history_csv(), encoding="utf-8")
+    shutil.copyfile(NOTEBOOK_FIXTURE, folder / "analysis.ipynb")
     return folder
 
 

@@ -40,6 +40,10 @@ def _user_traceback(exc: BaseException, files: UserFiles) -> str:
     frames = traceback.extract_tb(exc.__traceback__)
     first = next((i for i, frame in enumerate(frames) if files.owns(frame.filename)), 0)
     kept = [frame for frame in frames[first:] if not frame.filename.startswith(PROBE_DIR)]
+    if any(frame.filename.lower().endswith(".ipynb") for frame in kept):
+        from modeldoctor.probe.notebook import cell_frames
+
+        kept = cell_frames(kept)
     lines = ["Traceback (most recent call last):\n", *traceback.StackSummary.from_list(kept).format(),
              *traceback.format_exception_only(type(exc), exc)]
     return "".join(lines)
@@ -79,7 +83,12 @@ def main() -> int:
     sys.path[0] = str(script.parent)
     code = 0
     try:
-        runpy.run_path(str(script), run_name="__main__")
+        if script.suffix.lower() == ".ipynb":  # its code cells in order, magics neutralised
+            from modeldoctor.probe.notebook import run_notebook
+
+            run_notebook(script)
+        else:
+            runpy.run_path(str(script), run_name="__main__")
         record.exit = ExitInfo()
     except Terminated:
         code = 128 + signal.SIGTERM

@@ -102,13 +102,13 @@ class ProbeSession:
             if session.in_fit:
                 return original(model, *args, **kwargs)
             bound = signature.bind(model, *args, **kwargs)
-            fit_record = session._new_fit(model, bound.arguments)
-            sample = _sample_batch(bound.arguments.get("x"), bound.arguments.get("y"))
+            fit_record = session.new_fit(model, bound.arguments)
+            sample = sample_batch(bound.arguments.get("x"), bound.arguments.get("y"))
             recorder = make_recorder(
                 keras,
                 fit_record,
                 sample,
-                functools.partial(session._describe, fit_record),
+                functools.partial(session.describe_model, fit_record),
                 session.progress,
                 _validation(bound.arguments),
             )
@@ -126,7 +126,7 @@ class ProbeSession:
 
         return fit
 
-    def _new_fit(self, model: Any, arguments: dict[str, Any]) -> rec.FitRecord:
+    def new_fit(self, model: Any, arguments: dict[str, Any]) -> rec.FitRecord:
         x, y = arguments.get("x"), arguments.get("y")
         callbacks = arguments.get("callbacks") or []
         data_kind = "array"
@@ -161,7 +161,7 @@ class ProbeSession:
         self.record.fits.append(fit_record)
         return fit_record
 
-    def _describe(self, fit_record: rec.FitRecord, model: Any, layers: list[Any]) -> None:
+    def describe_model(self, fit_record: rec.FitRecord, model: Any, layers: list[Any]) -> None:
         """Describe the model once it is built (at the first training batch)."""
         compiled = self.compiles.get(id(model), {})
         infos = [describe.describe_layer(layer, self.locations.get(id(layer))) for layer in layers]
@@ -245,7 +245,7 @@ def _validation(arguments: dict[str, Any]) -> tuple[Any, Any] | None:
     return None
 
 
-def _sample_batch(x: Any, y: Any) -> tuple[Any, Any] | None:
+def sample_batch(x: Any, y: Any) -> tuple[Any, Any] | None:
     """A small fixed batch for gradient and activation samples."""
     x_array = describe.as_array(x)
     if x_array is not None:

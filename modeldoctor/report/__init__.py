@@ -37,6 +37,9 @@ def render(
 ) -> str:
     """`report` as `fmt` (one of FORMATS). `color` only affects "text"; `source_lines(path)`
     gives a file's lines (default: read the file), for the source line each finding points at."""
+    from modeldoctor.notebook.locations import in_cells
+
+    report = in_cells(report)  # a notebook's places as `cell N:line:col`, whichever format
     if fmt == "text":
         from modeldoctor.report.text import render_text
 

@@ -31,6 +31,9 @@ def annotation(report: Report, finding: Finding) -> str:
                        f"line={position['line']}", f"col={position['column']}"]
     properties.append(f"title={escape_property(view.title(finding))}")
     message = finding.message
+    location = view.where(report, finding)
+    if location is not None and location.cell is not None:  # GitHub has no cells: say it as ruff does
+        message = f"{view.place(location)}: {message}"
     if not finding.primary and finding.caused_by:
         message += "\ncaused by " + ", ".join(view.rule_label(report, name) for name in finding.caused_by)
     cure = view.cure_for(report, finding)

@@ -85,15 +85,18 @@ def result(report: Report, finding: Finding, code: str, index: int) -> dict[str,
     if cure is not None:
         properties["cure"] = {"rationale": cure.rationale, "call": cure.call,
                               "applicability": cure.applicability, "status": cure.status}
+    place: dict[str, Any] = {"physicalLocation": {
+        "artifactLocation": {"uri": uri(location.path)},
+        "region": {"startLine": position["line"], "startColumn": position["column"]},
+    }}
+    if location.cell is not None:  # a notebook: the region's line and column are in this cell
+        place |= {"message": {"text": view.place(location)}, "properties": {"cell": location.cell}}
     return {
         "ruleId": code,
         "ruleIndex": index,
         "level": LEVELS[finding.severity],
         "message": {"text": finding.message},
-        "locations": [{"physicalLocation": {
-            "artifactLocation": {"uri": uri(location.path)},
-            "region": {"startLine": position["line"], "startColumn": position["column"]},
-        }}],
+        "locations": [place],
         "partialFingerprints": {FINGERPRINT: fingerprint(finding, location)},
         "properties": properties,
     }

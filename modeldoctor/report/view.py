@@ -66,7 +66,8 @@ def place(location: Location | None) -> str:
     """`path:line:col`, 1-based, for people."""
     if location is None:
         return ""
-    return f"{display_path(location.path)}:{location.line}:{location.column + 1}"
+    cell = f"cell {location.cell}:" if location.cell is not None else ""  # a notebook's: ruff's spelling
+    return f"{display_path(location.path)}:{cell}{location.line}:{location.column + 1}"
 
 
 class Sources:
@@ -79,12 +80,14 @@ class Sources:
     def line(self, location: Location | None) -> str | None:
         if location is None:
             return None
-        if location.path not in self._cache:
+        key = location.path if location.cell is None else f"{location.path}\0{location.cell}"
+        if key not in self._cache:
             try:
-                self._cache[location.path] = list(self._read(location.path))
-            except (OSError, UnicodeDecodeError):
-                self._cache[location.path] = []
-        lines = self._cache[location.path]
+                self._cache[key] = list(self._read(location.path) if location.cell is None
+                                        else _cell_lines(location.path, location.cell))
+            except (OSError, UnicodeDecodeError, ValueError):
+                self._cache[key] = []
+        lines = self._cache[key]
         if not 1 <= location.line <= len(lines):
             return None
         return lines[location.line - 1].rstrip().expandtabs(4)
@@ -92,6 +95,12 @@ class Sources:
 
 def _read_lines(path: str) -> list[str]:
     return Path(path).read_text(encoding="utf-8").splitlines()
+
+
+def _cell_lines(path: str, cell: int) -> list[str]:
+    from modeldoctor.notebook import virtual_script
+
+    return (virtual_script(path).cell_source(cell) or "").splitlines()
 
 
 # -- order and words ----------------------------------------------------------

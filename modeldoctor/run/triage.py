@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from modeldoctor.notebook.locations import short_place
 from modeldoctor.record import FitRecord, RunRecord, Status, planned_epochs
 from modeldoctor.run.runner import RunOutcome
 
@@ -32,14 +33,20 @@ def check_script(path: Path) -> str:
     """Read the script and prove it parses before anything is run."""
     if not path.is_file():
         raise CannotDiagnose(f"{path}: no such file", "pass the path of a Python training script")
-    try:
-        source = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CannotDiagnose(f"{path}: cannot be read ({exc})", "check the file's permissions and encoding")
+    if path.suffix.lower() == ".ipynb":
+        from modeldoctor.notebook.triage import notebook_source
+
+        source, where_of = notebook_source(path, CannotDiagnose)
+    else:
+        try:
+            source = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CannotDiagnose(f"{path}: cannot be read ({exc})", "check the file's permissions and encoding")
+        where_of = None
     try:
         compile(source, str(path), "exec", dont_inherit=True)
     except SyntaxError as exc:
-        where = f"{path}:{exc.lineno}:{(exc.offset or 0)}"
+        where = where_of(exc.lineno, exc.offset) if where_of else f"{path}:{exc.lineno}:{(exc.offset or 0)}"
         raise CannotDiagnose(
             f"{where}: SyntaxError: {exc.msg}",
             "fix the syntax error; modeldoctor only runs scripts that parse",
@@ -60,7 +67,7 @@ def observed(fit: FitRecord) -> bool:
 
 
 def _where(record: RunRecord, fit: FitRecord) -> str:
-    place = f" ({Path(fit.location.path).name}:{fit.location.line})" if fit.location else ""
+    place = f" ({short_place(fit.location)})" if fit.location else ""
     return f"fit {fit.index + 1}{place}"
 
 

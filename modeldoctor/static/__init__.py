@@ -117,7 +117,7 @@ def _order(finding: Finding) -> tuple[Any, ...]:
 
 
 def python_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], list[FileError]]:
-    """Files as given, and the `*.py` files under folders (hidden and environment folders skipped)."""
+    """Files as given, and the `*.py` and `*.ipynb` files under folders (hidden and environment folders skipped)."""
     files: list[Path] = []
     errors: list[FileError] = []
     for given in paths:
@@ -125,7 +125,7 @@ def python_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], l
         if path.is_dir():
             for root, dirs, names in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
-                files.extend(Path(root, n) for n in sorted(names) if n.endswith(".py"))
+                files.extend(Path(root, n) for n in sorted(names) if n.endswith((".py", ".ipynb")))
         elif path.is_file():
             files.append(path)
         else:
@@ -146,20 +146,35 @@ def check_paths(
     limits = thresholds if isinstance(thresholds, StaticThresholds) else StaticThresholds.from_overrides(thresholds)
     files, errors = python_files(paths)
     findings: list[Finding] = []
+    from modeldoctor.source import script_text
+
     for path in files:
         try:
-            source = path.read_text(encoding="utf-8")
+            source = script_text(path)  # a notebook's code cells as one script
         except (OSError, UnicodeDecodeError) as exc:
             errors.append(FileError(str(path), f"cannot be read: {exc}"))
+            continue
+        except ValueError as exc:  # NotebookError
+            errors.append(FileError(str(path), str(exc).removeprefix(f"{path}: ")))
             continue
         if not uses_keras(source):
             continue
         try:
             findings.extend(check_source(source, str(path), catalog, limits))
         except SourceError as exc:
-            errors.append(exc.error)
+            errors.append(_in_cell(exc.error) if path.suffix.lower() == ".ipynb" else exc.error)
         except RecursionError:
             errors.append(FileError(str(path), "too deeply nested to check"))
         except Exception as exc:  # a check's bug must not end the run for the other files
             errors.append(FileError(str(path), f"internal error while checking ({type(exc).__name__}: {exc})"))
     return findings, errors
+
+
+def _in_cell(error: FileError) -> FileError:
+    """A notebook's syntax error at its cell's line: `analysis.ipynb:cell 3:2:7: SyntaxError: ...`."""
+    from modeldoctor.notebook import virtual_script
+
+    place = virtual_script(error.path).locate(error.line, error.column or 0) if error.line else None
+    if place is None:
+        return error
+    return FileError(f"{error.path}:cell {place.cell}", error.message, place.line, place.column)
