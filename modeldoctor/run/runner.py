@@ -8,6 +8,7 @@ environment.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -18,7 +19,7 @@ import tempfile
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -142,6 +143,74 @@ def _read_progress(path: Path, seen: int, on_progress: Callable[[dict[str, Any]]
     return seen
 
 
+@contextlib.contextmanager
+def _ctrl_c_as_flag() -> Iterator[threading.Event]:
+    """While the child runs, Ctrl-C sets a flag the watch loop reads instead of raising KeyboardInterrupt
+    wherever the main thread happens to be (inside a thread's start, a lock, a write): stopping the child
+    and keeping its record is then always the same path. Off the main thread no handler can be set;
+    there KeyboardInterrupt is still caught around the loop."""
+    flag = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: flag.set())
+    try:
+        yield flag
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _watch(script: Path, args: Sequence[str], options: RunOptions, record_path: Path, progress_path: Path,
+           shim: Path, started: float, on_progress: Callable[[dict[str, Any]], None] | None,
+           ctrl_c: threading.Event) -> tuple[subprocess.Popen[bytes], bool, bool, str]:
+    """Start the child, copy its output, stop it on timeout or Ctrl-C.
+
+    Returns the process, whether it was interrupted or timed out, and the tail of its stderr."""
+    proc = subprocess.Popen(
+        [options.python, "-m", "modeldoctor.probe", str(script), *args],
+        env=child_env(options, shim, record_path, progress_path),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    sink = None if options.quiet else sys.stderr.buffer
+    out_tail: deque[bytes] = deque()
+    err_tail: deque[bytes] = deque()
+    pumps = [
+        threading.Thread(target=_pump, args=(proc.stdout, sink, out_tail), daemon=True),
+        threading.Thread(target=_pump, args=(proc.stderr, sink, err_tail, not options.verbose), daemon=True),
+    ]
+    for pump in pumps:
+        pump.start()
+    timed_out, interrupted, seen = False, False, 0
+    try:
+        while proc.poll() is None:
+            if ctrl_c.is_set():
+                interrupted = True
+                _stop_group(proc)
+                break
+            if options.timeout is not None and time.perf_counter() - started > options.timeout:
+                timed_out = True
+                _stop_group(proc)
+                break
+            if on_progress is not None:
+                seen = _read_progress(progress_path, seen, on_progress)
+            time.sleep(0.1)
+    except KeyboardInterrupt:
+        # The child runs in its own session, so Ctrl-C reaches only us: stop it, keep what it recorded.
+        interrupted = True
+        _stop_group(proc)
+    except BaseException:
+        _stop_group(proc)
+        raise
+    for pump in pumps:
+        pump.join(timeout=2)
+    if on_progress is not None:
+        _read_progress(progress_path, seen, on_progress)
+    return proc, interrupted, timed_out, b"".join(err_tail).decode("utf-8", "replace")
+
+
 def run_probe(
     script: Path,
     args: Sequence[str],
@@ -156,51 +225,15 @@ def run_probe(
         shim.mkdir()
         (shim / "modeldoctor").symlink_to(PACKAGE_DIR, target_is_directory=True)
         record_path, progress_path = work / "record.json", work / "progress.jsonl"
-        proc = subprocess.Popen(
-            [options.python, "-m", "modeldoctor.probe", str(script), *args],
-            env=child_env(options, shim, record_path, progress_path),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
-        sink = None if options.quiet else sys.stderr.buffer
-        out_tail: deque[bytes] = deque()
-        err_tail: deque[bytes] = deque()
-        pumps = [
-            threading.Thread(target=_pump, args=(proc.stdout, sink, out_tail), daemon=True),
-            threading.Thread(target=_pump, args=(proc.stderr, sink, err_tail, not options.verbose), daemon=True),
-        ]
-        for pump in pumps:
-            pump.start()
-        timed_out, interrupted, seen = False, False, 0
-        try:
-            while proc.poll() is None:
-                if options.timeout is not None and time.perf_counter() - started > options.timeout:
-                    timed_out = True
-                    _stop_group(proc)
-                    break
-                if on_progress is not None:
-                    seen = _read_progress(progress_path, seen, on_progress)
-                time.sleep(0.1)
-        except KeyboardInterrupt:
-            # The child runs in its own session, so Ctrl-C reaches only us: stop it, keep what it recorded.
-            interrupted = True
-            _stop_group(proc)
-        except BaseException:
-            _stop_group(proc)
-            raise
-        for pump in pumps:
-            pump.join(timeout=2)
-        if on_progress is not None:
-            _read_progress(progress_path, seen, on_progress)
+        with _ctrl_c_as_flag() as ctrl_c:
+            proc, interrupted, timed_out, tail = _watch(script, args, options, record_path, progress_path, shim,
+                                                        started, on_progress, ctrl_c)
         record = None
         if record_path.exists():
             try:
                 record = rec.load(record_path)
             except rec.RecordError:
                 record = None
-        tail = b"".join(err_tail).decode("utf-8", "replace")
         if record is not None:
             record.exit = _how_it_ended(record.exit, proc.returncode, timed_out, interrupted, options.timeout)
             record.exit.stderr_tail = tail
