@@ -11,6 +11,7 @@ for nothing. `tests/test_vocabulary.py` checks that the tables agree.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Protocol
 
 # --- import spellings ---------------------------------------------------------------------------
 # Module paths that name Keras itself, most specific first: `from <path>.layers import Dense`.
@@ -70,6 +71,33 @@ def from_import_binding(module: str, imported: str) -> tuple[str, str] | None:
     if canonical == "keras":
         return ("submodule", imported) if imported in SUBMODULES else ("name", f"keras.{imported}")
     return "name", f"{canonical}.{imported}"
+
+
+class Bindings(Protocol):
+    """What both import readers keep (`static.names.Spelling`, `transforms.engine.keras_names.KerasNames`)."""
+
+    root: str | None
+    other_roots: list[str]
+    submodules: dict[str, str]
+    from_modules: dict[str, str]
+    names: dict[str, str]
+
+
+def bind_from_import(into: Bindings, module: str, imported: str, bound: str) -> bool:
+    """Record what `from module import imported as bound` binds; False when it is not Keras."""
+    binding = from_import_binding(module, imported)
+    if binding is None:
+        return False
+    if binding[0] == "root":
+        into.root = add_root(into.root, into.other_roots, bound)
+    elif binding[0] == "submodule":
+        into.submodules[imported] = bound
+    else:
+        canonical = canonical_module(module) or ""
+        if canonical.count(".") == 1:
+            into.from_modules.setdefault(canonical.split(".")[1], module)
+        into.names[binding[1]] = bound
+    return True
 
 
 def add_root(root: str | None, others: list[str], new: str) -> str:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from modeldoctor.vocabulary import add_root, canonical_module, from_import_binding, import_binding, qualify
+from modeldoctor.vocabulary import add_root, bind_from_import, canonical_module, import_binding, qualify
 
 
 def dotted(node: ast.AST) -> str | None:
@@ -94,16 +94,6 @@ def scan(tree: ast.Module, nodes: list[ast.AST] | None = None) -> Spelling:
                 if imported == "*":
                     continue
                 bound = alias.asname or imported
-                binding = from_import_binding(source, imported)
-                if binding is None:
-                    if canonical is None:
-                        names.others[bound] = f"{source}.{imported}"
-                elif binding[0] == "root":
-                    names.root = add_root(names.root, names.other_roots, bound)
-                elif binding[0] == "submodule":
-                    names.submodules[imported] = bound
-                else:
-                    if canonical and canonical.count(".") == 1:
-                        names.from_modules.setdefault(canonical.split(".")[1], source)
-                    names.names[binding[1]] = bound
+                if not bind_from_import(names, source, imported, bound) and canonical is None:
+                    names.others[bound] = f"{source}.{imported}"
     return names

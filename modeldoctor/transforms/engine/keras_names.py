@@ -14,7 +14,7 @@ from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
 from libcst.helpers import get_full_name_for_node
 
-from modeldoctor.vocabulary import add_root, canonical_module, from_import_binding, import_binding, qualify
+from modeldoctor.vocabulary import add_root, bind_from_import, import_binding, qualify
 
 
 @dataclass
@@ -73,21 +73,10 @@ def scan(module: cst.Module) -> KerasNames:
                         names.submodules[binding[0]] = binding[1]
             elif isinstance(small, cst.ImportFrom) and small.module is not None and not small.relative:
                 source = get_full_name_for_node(small.module) or ""
-                canonical = canonical_module(source)
                 if isinstance(small.names, cst.ImportStar):
                     continue
                 for alias in small.names:
                     imported = get_full_name_for_node(alias.name) or ""
                     bound = alias.asname.name.value if alias.asname else imported  # type: ignore[union-attr]
-                    binding = from_import_binding(source, imported)
-                    if binding is None:
-                        continue
-                    if binding[0] == "root":
-                        names.root = add_root(names.root, names.other_roots, bound)
-                    elif binding[0] == "submodule":
-                        names.submodules[imported] = bound
-                    else:
-                        if canonical and canonical.count(".") == 1:
-                            names.from_modules.setdefault(canonical.split(".")[1], source)
-                        names.names[binding[1]] = bound
+                    bind_from_import(names, source, imported, bound)
     return names
