@@ -10,7 +10,6 @@ inserters (insertion.py) decide from it where a new layer goes.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
@@ -29,34 +28,7 @@ from modeldoctor.transforms.engine.layer_kinds import (
     assigned_name,
     code,
 )
-
-
-@dataclass(eq=False)
-class Site:
-    """A layer the script creates in a form that can take a neighbour."""
-
-    kind: str  # "list" | "add" | "functional"
-    value: cst.BaseExpression  # the constructor call, or a name bound to a layer
-    layer: str | None  # Keras class, e.g. "Dense"
-    statement: cst.SimpleStatementLine | None = None  # add/functional: the line to insert beside
-    holder: cst.List | None = None  # list: the Sequential's list
-    index: int = 0
-    receiver: cst.BaseExpression | None = None  # add: `model` in `model.add(...)`
-    name: str | None = None  # functional: the name bound to the layer's output
-    tensor: str | None = None  # functional: the name the layer is applied to
-
-
-@dataclass(eq=False)
-class Model:
-    style: str  # "sequential" | "functional"
-    call: cst.Call
-    scope: cst.CSTNode
-    statement: cst.SimpleStatementLine | None
-    name: str | None
-    layers: list[Site] = field(default_factory=list)
-    inputs: cst.BaseExpression | None = None
-    outputs: tuple[str, ...] = ()
-    problem: str | None = None  # why nothing can be inserted at its input
+from modeldoctor.transforms.engine.model_parts import Model, Site
 
 
 class _Collector(cst.CSTVisitor):
