@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from modeldoctor import record as rec
-from modeldoctor.diagnose import detectors_for, diagnose_run, diagnose_runs, unjudged_on_partial
+from modeldoctor.diagnose import (detectors_for, diagnose_run, diagnose_runs, unjudged_for_missing,
+                                  unjudged_on_partial)
 from modeldoctor.diagnose.history import history_record
 from modeldoctor.diagnose.thresholds import Thresholds
 from modeldoctor.ftypes import Finding, Report, Scope
@@ -189,6 +190,9 @@ def run_records(
             keep(index, outcome.record)
         record = usable_record(outcome, script, options.timeout)
         records.append(record)
+        if notice is not None and index == 0 and options.backend and record.backend not in (None, options.backend):
+            notice(f"{script}: the script chose the {record.backend} backend itself (KERAS_BACKEND set in the "
+                   f"script); --backend {options.backend} was not used")
         text = stop_notice(record)
         if text is not None and notice is not None:
             notice(f"{script}: " + (f"run {index + 1}: " if runs > 1 else "") + text)
@@ -203,7 +207,9 @@ def diagnose_records(script: str, records: Sequence[RunRecord], thresholds: Thre
     if len(records) > 1:
         stopped = [f"run {i + 1}: {text}" for i, record in enumerate(records) if (text := partial(record))]
     notes = [f"not judged on a fit stopped part-way: {', '.join(unjudged_on_partial())}"] if stopped else []
-    return report_for(script, records, diagnose_runs(records, thresholds, catalog), catalog, notes, partial=stopped)
+    findings = diagnose_runs(records, thresholds, catalog)
+    notes += unjudged_for_missing(records, findings)
+    return report_for(script, records, findings, catalog, notes, partial=stopped)
 
 
 def exit_code(report: Report) -> int:

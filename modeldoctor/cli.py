@@ -75,6 +75,7 @@ def check(ctx: click.Context, script: Path | None, script_args: tuple[str, ...],
         modeldoctor check train.py -- --data data/
         modeldoctor check train.py --epochs 3 --format json
         modeldoctor check train.py --runs 3          # variance across seeds
+        modeldoctor check train.py --backend jax     # Keras on JAX (or torch)
         modeldoctor check analysis.ipynb             # a notebook's code cells, in order
         modeldoctor check --history training.csv     # no rerun
         modeldoctor check --static src/              # source only, fast

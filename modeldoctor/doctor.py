@@ -35,10 +35,8 @@ from typing import Any
 
 from modeldoctor import record as rec
 
-# What a callback cannot judge without the training arrays: these read sampled gradients, activations,
-# update ratios or the inputs' statistics, which the probe takes from the arrays passed to fit.
-NEEDS_DATA = ("exploding-gradients", "vanishing-gradients", "dying-relu", "saturated-activations",
-              "learning-rate-too-high", "learning-rate-too-low", "unscaled-inputs", "non-finite-data")
+# What a callback cannot see without `data=`: the findings that read these are named by the report's note.
+UNSEEN = "the Doctor callback cannot see the arrays passed to fit; pass Doctor(data=(x, y)) to judge them"
 NEEDS_RUNS = ("high-variance",)
 
 
@@ -117,7 +115,7 @@ class Doctor:
         from modeldoctor.bedside import load_settings, new_session
         from modeldoctor.probe.locate import user_location
         from modeldoctor.probe.recorder import make_recorder
-        from modeldoctor.probe.session import sample_batch
+        from modeldoctor.probe.batches import Peek, peek
         from modeldoctor.watcher import watching
 
         self._settings = load_settings(self.config, self.select, self.ignore)
@@ -136,11 +134,12 @@ class Doctor:
         if watcher is not None:  # watch() saw the model built and compiled: its creation sites are known
             session.locations = watcher._session.locations
             session.compiles.update(watcher._session.compiles)
-        fit = session.new_fit(model, {"x": x, "y": y, "epochs": self.params.get("epochs"), "callbacks": []})
+        looked = peek(x, y) if x is not None else Peek(None, UNSEEN)
+        fit = session.new_fit(model, {"x": x, "y": y, "epochs": self.params.get("epochs"), "callbacks": []}, looked)
         fit.location = user_location(session.files)  # the fit call: the first frame outside Keras and us
         if x is None:
             fit.fit_args.data_kind = "unseen"
-        recorder = make_recorder(keras, fit, sample_batch(x, y), functools.partial(session.describe_model, fit),
+        recorder = make_recorder(keras, fit, looked.batch, functools.partial(session.describe_model, fit),
                                  session.progress)
         recorder.set_model(model)
         recorder.set_params(self.params)
@@ -190,9 +189,6 @@ class Doctor:
 
     def _unjudged(self, fit: rec.FitRecord) -> list[str]:
         notes = []
-        if not fit.samples and fit.inputs is None:
-            notes.append("not judged by the Doctor callback, which cannot see the arrays passed to fit (pass "
-                         f"Doctor(data=(x, y)) to judge them): {', '.join(NEEDS_DATA)}")
         notes.append(f"not judged from one fit (several seeded runs: modeldoctor check --runs 3): "
                      f"{', '.join(NEEDS_RUNS)}")
         if fit.model.location is None and not any(layer.location for layer in fit.model.layers):

@@ -33,6 +33,7 @@ Exit codes (as ruff's):
      changed since it was diagnosed, or usage error
 """
 FORMATS = ("text", "json", "markdown", "html", "sarif", "github")
+BACKENDS = ("tensorflow", "jax", "torch")
 
 
 def fail(message: str) -> NoReturn:
@@ -119,9 +120,12 @@ def run_request(script: Path, script_args: tuple[str, ...], opts: dict[str, Any]
     from modeldoctor.checkup import RunRequest
     from modeldoctor.run.runner import RunOptions
 
+    backend = opts.get("backend")
+    if backend is not None and backend not in BACKENDS:  # from [tool.modeldoctor], which click did not check
+        fail(f"backend {backend!r} in [tool.modeldoctor]: choose one of {', '.join(BACKENDS)}")
     options = RunOptions(python=opts["python"], timeout=opts["timeout"], max_epochs=opts.get("epochs"),
                          max_steps=opts.get("max_steps"), seed=opts.get("seed"), quiet=opts["quiet"],
-                         verbose=opts.get("verbose", False))
+                         verbose=opts.get("verbose", False), backend=backend)
     return RunRequest(script, script_args, options, opts["runs"], opts.get("save_record"), opts.get("from_record"))
 
 
@@ -149,6 +153,10 @@ def run_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """What a diagnosis run needs: `check` and `fix` take the same, with the same meaning."""
     fn = click.option("--python", "python", default=sys.executable, show_default="this interpreter",
                       help="Interpreter of the environment the script needs (with Keras installed).")(fn)
+    fn = click.option("--backend", type=click.Choice(BACKENDS),
+                      help="Run Keras on this backend (sets KERAS_BACKEND for the script; a script that sets "
+                           "KERAS_BACKEND itself keeps its own, and the report names the one that ran) "
+                           "[default: KERAS_BACKEND, else Keras' own: tensorflow].")(fn)
     fn = click.option("--timeout", type=float, default=600.0, show_default=True,
                       help="Stop the script and all its children after this many seconds; "
                            "the epochs recorded until then are diagnosed.")(fn)

@@ -159,6 +159,23 @@ class Sample:
     layers: list[LayerSample] = field(default_factory=list)
 
 
+class Signal(str, Enum):
+    """What the probe samples besides the loss; a detector declares the ones it reads (`@detector(reads=...)`)."""
+
+    GRADIENTS = "gradients"  # per-layer gradient norms on the sample batch
+    ACTIVATIONS = "activations"  # dead and saturated shares of units on the sample batch
+    UPDATES = "updates"  # ‖Δw‖/‖w‖ over a sampled optimizer step
+    INPUTS = "inputs"  # statistics of the training inputs and targets
+
+
+@dataclass
+class Missing:
+    """A signal the probe could not observe in a fit, and why: the report names what it therefore did not judge."""
+
+    signal: str  # a Signal value
+    reason: str
+
+
 @dataclass
 class BatchLoss:
     step: int
@@ -185,6 +202,12 @@ class FitRecord:
     completed: bool = False
     wall_time: float = 0.0
     final: dict[str, float] = field(default_factory=dict)  # validation of the model fit leaves behind
+    missing: list[Missing] = field(default_factory=list)  # signals not observed, each once, with its reason
+
+    def miss(self, signal: Signal, reason: str) -> None:
+        """Note a signal as not observed (the first reason given for it is kept)."""
+        if all(m.signal != signal.value for m in self.missing):
+            self.missing.append(Missing(signal=signal.value, reason=reason))
 
 
 class Status(str, Enum):

@@ -28,6 +28,31 @@ def unjudged_on_partial() -> list[str]:
     return sorted(d.detector_info.name for d in all_detectors() if d.detector_info.whole_curve)
 
 
+def unjudged_for_missing(records: Sequence[RunRecord], findings: Sequence[Finding] = ()) -> list[str]:
+    """Notes for the report: the findings a run could not judge because a signal they read was not observed.
+
+    One note per reason, naming the signals and the findings (a finding that
+    was reported anyway, from the samples that did work, is not named).
+    """
+    readers: dict[str, list[str]] = {}
+    for detect in all_detectors():
+        for signal in detect.detector_info.reads:
+            readers.setdefault(signal.value, []).append(detect.detector_info.name)
+    reported = {f.name for f in findings}
+    notes: dict[str, tuple[list[str], list[str]]] = {}
+    for record in records:
+        for fit in record.fits:
+            for missing in fit.missing:
+                names = [n for n in readers.get(missing.signal, []) if n not in reported]
+                if not names:
+                    continue
+                signals, unjudged = notes.setdefault(missing.reason, ([], []))
+                signals += [missing.signal] if missing.signal not in signals else []
+                unjudged += [n for n in names if n not in unjudged]
+    return [f"not judged ({' and '.join(signals)} not observed: {reason}): {', '.join(unjudged)}"
+            for reason, (signals, unjudged) in notes.items()]
+
+
 def diagnose_run(record: RunRecord, thresholds: Thresholds, catalog: Catalog,
                  needs: Sequence[str] = ("curves", "run")) -> list[Finding]:
     """Findings of one run, over every fit it made, ranked root cause first.

@@ -20,6 +20,10 @@ once, on its decorator, and read from here by the ranking and the verifier:
   are numbers, so a plugin slots in between two detectors with a fraction
   (`(Band.SETUP, 2.5)`) and nobody renumbers. A detector without a rank sorts
   after every ranked one, by name.
+- `reads`: the sampled signals the detector needs (`Signal.GRADIENTS`…). A fit
+  whose record says a signal was not observed (an input pipeline the probe
+  could not take a batch from, a backend error) gets a note in the report
+  naming the findings it therefore did not judge.
 - `weaker`: the evidence key that says how bad the finding is and whether a
   higher value is worse, `("grad_to_weight_median", True)`; the verifier
   calls a cure "clearly weaker" on it. Without one, a finding that is still
@@ -40,7 +44,7 @@ from enum import Enum
 from typing import Any, Protocol, TypeVar
 
 from modeldoctor.ftypes import Family, Finding, Severity
-from modeldoctor.record import Location
+from modeldoctor.record import Location, Signal
 from modeldoctor.rules import Catalog, RuleError
 
 
@@ -65,6 +69,7 @@ class DetectorInfo:
     causes: tuple[str | Band, ...] = ()  # findings (or whole bands) that can explain this one
     rank: tuple[Band, float] | None = None  # band and position within it; None sorts last, by name
     weaker: tuple[str, bool] | None = None  # evidence key of how bad, and whether higher is worse
+    reads: tuple[Signal, ...] = ()  # sampled signals it judges from; without them it cannot speak
 
     def sort_key(self) -> tuple[int, float, str]:
         """The rank as a sort key: band, position, then name (so equal ranks and no rank stay deterministic)."""
@@ -87,9 +92,10 @@ class Detector(Protocol):
 
 def detector(name: str, family: Family, needs: str = "run", whole_curve: bool = False, *,
              causes: Sequence[str | Band] = (), rank: tuple[Band, float] | None = None,
-             weaker: tuple[str, bool] | None = None) -> Callable[[DetectorFn], DetectorFn]:
+             weaker: tuple[str, bool] | None = None,
+             reads: Sequence[Signal] = ()) -> Callable[[DetectorFn], DetectorFn]:
     """Mark a detector and declare its finding's facts (see the module docstring)."""
-    info = DetectorInfo(name, family, needs, whole_curve, tuple(causes), rank, weaker)
+    info = DetectorInfo(name, family, needs, whole_curve, tuple(causes), rank, weaker, tuple(reads))
 
     def mark(fn: DetectorFn) -> DetectorFn:
         fn.detector_info = info  # type: ignore[attr-defined]

@@ -34,6 +34,18 @@ def leaf_layers(model: Any) -> list[Any]:
     return [layer for layer in layers if not list(layer._flatten_layers(include_self=False))]
 
 
+def weight_values(variable: Any) -> np.ndarray:
+    """A Keras variable's value as NumPy, on every backend (torch parameters need detaching first).
+
+    On JAX, read it only after touching the callback's `self.model`: the trainer
+    keeps the live values outside the variables during an epoch, and that
+    access syncs them back.
+    """
+    import keras
+
+    return np.asarray(keras.ops.convert_to_numpy(variable.value if hasattr(variable, "value") else variable))
+
+
 def activation_name(layer: Any) -> str | None:
     name = type(layer).__name__
     if name in ACTIVATION_LAYERS:
@@ -64,7 +76,7 @@ def describe_layer(layer: Any, location: Location | None) -> LayerInfo:
     kernel_std = fan_in = None
     if kernel is not None:
         try:
-            values = np.asarray(kernel.numpy() if hasattr(kernel, "numpy") else kernel)
+            values = weight_values(kernel)
             kernel_std = float(values.std())
             fan_in = int(np.prod(values.shape[:-1])) if values.ndim >= 2 else None
         except Exception:  # noqa: BLE001 - unbuilt or exotic kernels
@@ -153,16 +165,23 @@ def describe_model(model: Any, layers: list[LayerInfo], compile_args: dict[str, 
 
 
 def as_array(data: Any) -> np.ndarray | None:
-    """A numpy view of array-like training data; None for datasets, generators and dicts."""
-    if data is None or isinstance(data, (dict, list, tuple)):
+    """A NumPy view of array-like training data, whatever made it (NumPy, TensorFlow, JAX, torch, pandas);
+    None for datasets, generators, dicts and symbolic tensors."""
+    if data is None or isinstance(data, (dict, list, tuple, str, bytes)):
         return None
     if isinstance(data, np.ndarray):
         return data
-    if hasattr(data, "numpy") and hasattr(data, "shape") and hasattr(data, "dtype"):
-        try:
+    if not hasattr(data, "shape"):
+        return None
+    try:
+        if hasattr(data, "detach"):  # torch: off the autograd graph and the device first
+            return np.asarray(data.detach().cpu().numpy())
+        if hasattr(data, "numpy"):  # TensorFlow eager tensors and Keras variables
             return np.asarray(data.numpy())
-        except Exception:  # noqa: BLE001 - symbolic tensors
-            return None
+        if hasattr(data, "__array__"):  # JAX arrays, pandas frames
+            return np.asarray(data)
+    except Exception:  # noqa: BLE001 - symbolic tensors
+        return None
     return None
 
 

@@ -2,7 +2,9 @@
 
 Follows the Keras callback conventions: the constructor stores configuration,
 model-dependent setup happens lazily at the first batch, and batch hooks do
-real work only on sampled steps.
+real work only on sampled steps. Weights are read only after touching
+`self.model`: on JAX that access syncs the trainer's live state back into
+the variables (between syncs they hold nothing, or stale values).
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from collections.abc import Callable
 from typing import Any
 
 from modeldoctor.probe import describe, signals
-from modeldoctor.record import BatchLoss, FitRecord, Sample
+from modeldoctor.probe.batches import SampleBatch
+from modeldoctor.record import BatchLoss, FitRecord, LayerSample, Sample, Signal
 
 TARGET_SAMPLES = 24
 TARGET_BATCH_LOSSES = 200
@@ -22,7 +25,7 @@ TARGET_BATCH_LOSSES = 200
 def make_recorder(
     keras: Any,
     fit: FitRecord,
-    sample_batch: tuple[Any, Any] | None,
+    sample_batch: SampleBatch | None,
     describe_layers: Callable[[Any, list[Any]], None],
     on_change: Callable[[str], None],
     validation: tuple[Any, Any] | None = None,
@@ -52,7 +55,7 @@ def make_recorder(
             self._epoch = epoch
 
         def _sampled(self, step: int) -> bool:
-            return sample_batch is not None and step % fit.sample_every == 0
+            return step % fit.sample_every == 0
 
         def on_train_batch_begin(self, batch: int, logs: Any = None) -> None:
             if self._step == 0:
@@ -60,7 +63,16 @@ def make_recorder(
                 if all(layer.built for layer in self._layers):
                     self._describe()
             if self._sampled(self._step):
-                self._before = signals.weight_arrays(self._layers)
+                self.model  # noqa: B018 - syncs JAX's live weights into the variables
+                try:
+                    self._before = signals.weight_arrays(self._layers)
+                except Exception as exc:  # noqa: BLE001 - a failed sample must not stop training
+                    self._missed(Signal.UPDATES, f"reading the weights failed: {type(exc).__name__}: {exc}"[:300])
+
+        def _missed(self, signal: Signal, reason: str) -> None:
+            if all(m.signal != signal.value for m in fit.missing):
+                on_change(f"sampling failed: {signal.value}: {reason}")
+            fit.miss(signal, reason)
 
         def _describe(self) -> None:
             """Subclassed models build their layers during the first step, hence lazily."""
@@ -81,19 +93,28 @@ def make_recorder(
                 return
             if loss is not None and step % self._loss_every == 0:
                 fit.batch_losses.append(BatchLoss(step=step, epoch=self._epoch, loss=loss))
-            if self._sampled(step) and self._before is not None:
-                ratios = signals.update_ratios(self._before, self._layers)
-                self._before = None
-                x, y = sample_batch  # type: ignore[misc]
+            if self._sampled(step):
+                self._sample(step, loss)
+
+        def _sample(self, step: int, loss: float | None) -> None:
+            model = self.model  # on JAX: the weights after this step, synced back
+            ratios: dict[str, float] = {}
+            if self._before is not None:
                 try:
-                    layer_samples = signals.sample_layers(self.model, self._layers, x, y)
-                except Exception as exc:  # noqa: BLE001 - a failed sample must not stop training
-                    fit.samples.append(Sample(step=step, epoch=self._epoch, loss=loss, layers=[]))
-                    on_change(f"sampling failed: {exc!r}")
-                    return
+                    ratios = signals.update_ratios(self._before, self._layers)
+                except Exception as exc:  # noqa: BLE001
+                    self._missed(Signal.UPDATES, f"reading the weights failed: {type(exc).__name__}: {exc}"[:300])
+                self._before = None
+            if sample_batch is None:
+                layer_samples = [LayerSample(layer=name, update_ratio=ratio) for name, ratio in ratios.items()]
+            else:
+                layer_samples, failed = signals.sample_layers(model, self._layers, sample_batch.x, sample_batch.y)
+                for signal, reason in failed.items():
+                    self._missed(signal, reason)
                 for s in layer_samples:
-                    s.update_ratio = ratios.get(s.layer)
-                fit.samples.append(Sample(step=step, epoch=self._epoch, loss=loss, layers=layer_samples))
+                    s.update_ratio = ratios.pop(s.layer, None)
+                layer_samples += [LayerSample(layer=name, update_ratio=ratio) for name, ratio in ratios.items()]
+            fit.samples.append(Sample(step=step, epoch=self._epoch, loss=loss, layers=layer_samples))
 
         def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
             values = {k: _as_float(v) for k, v in (logs or {}).items()}

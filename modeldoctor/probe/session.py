@@ -20,12 +20,10 @@ from typing import Any
 
 from modeldoctor import record as rec
 from modeldoctor.probe import describe
+from modeldoctor.probe.batches import Peek, peek
 from modeldoctor.probe.locate import UserFiles, user_location
 from modeldoctor.probe.recorder import make_recorder
 from modeldoctor.record import planned_epochs
-
-SAMPLE_ROWS = 128
-
 
 @dataclass
 class ProbeSession:
@@ -102,12 +100,14 @@ class ProbeSession:
             if session.in_fit:
                 return original(model, *args, **kwargs)
             bound = signature.bind(model, *args, **kwargs)
-            fit_record = session.new_fit(model, bound.arguments)
-            sample = sample_batch(bound.arguments.get("x"), bound.arguments.get("y"))
+            looked = peek(bound.arguments.get("x"), bound.arguments.get("y"))
+            if "x" in bound.arguments:
+                bound.arguments["x"] = looked.data  # a generator's peeked batch, put back
+            fit_record = session.new_fit(model, bound.arguments, looked)
             recorder = make_recorder(
                 keras,
                 fit_record,
-                sample,
+                looked.batch,
                 functools.partial(session.describe_model, fit_record),
                 session.progress,
                 _validation(bound.arguments),
@@ -126,14 +126,9 @@ class ProbeSession:
 
         return fit
 
-    def new_fit(self, model: Any, arguments: dict[str, Any]) -> rec.FitRecord:
-        x, y = arguments.get("x"), arguments.get("y")
+    def new_fit(self, model: Any, arguments: dict[str, Any], looked: Peek) -> rec.FitRecord:
         callbacks = arguments.get("callbacks") or []
-        data_kind = "array"
-        if hasattr(x, "element_spec"):
-            data_kind = "dataset"
-        elif describe.as_array(x) is None:
-            data_kind = "other"
+        batch = looked.batch
         fit_args = rec.FitArgs(
             epochs=arguments.get("epochs", 1),
             batch_size=arguments.get("batch_size"),
@@ -142,7 +137,7 @@ class ProbeSession:
             or arguments.get("validation_data") is not None,
             steps_per_epoch=arguments.get("steps_per_epoch"),
             callbacks=[type(c).__name__ for c in callbacks] if isinstance(callbacks, (list, tuple)) else [],
-            data_kind=data_kind,
+            data_kind=batch.source if batch is not None else "other",
             early_stopping=_early_stopping(callbacks),
         )
         fit_record = rec.FitRecord(
@@ -151,13 +146,20 @@ class ProbeSession:
             fit_args=fit_args,
             location=user_location(self.files),
         )
-        x_array, y_array = describe.as_array(x), describe.as_array(y)
-        if x_array is None and data_kind == "dataset":
-            batch = _first_dataset_batch(x)
-            if batch is not None:
-                x_array, y_array = describe.as_array(batch[0]), describe.as_array(batch[1])
+        # Arrays are described whole; a pipeline by its first batch, the rows the probe could see.
+        x_array = describe.as_array(arguments.get("x"))
+        y_array = describe.as_array(arguments.get("y")) if x_array is not None else None
+        if x_array is None and batch is not None:
+            x_array, y_array = describe.as_array(batch.x), describe.as_array(batch.y)
         fit_record.inputs = describe.array_stats(x_array) if x_array is not None else None
         fit_record.labels = describe.label_stats(y_array) if y_array is not None else None
+        if batch is None:
+            reason = looked.reason or "no sample batch"
+            for signal in (rec.Signal.GRADIENTS, rec.Signal.ACTIVATIONS):
+                fit_record.miss(signal, reason)
+        if fit_record.inputs is None:
+            fit_record.miss(rec.Signal.INPUTS, looked.reason if batch is None and looked.reason else
+                            "the training inputs are not one numeric array (several named inputs, or text)")
         self.record.fits.append(fit_record)
         return fit_record
 
@@ -242,29 +244,6 @@ def _validation(arguments: dict[str, Any]) -> tuple[Any, Any] | None:
     if split and x is not None and y is not None:
         start = int(len(x) * (1 - split))
         return x[start:], y[start:]
-    return None
-
-
-def sample_batch(x: Any, y: Any) -> tuple[Any, Any] | None:
-    """A small fixed batch for gradient and activation samples."""
-    x_array = describe.as_array(x)
-    if x_array is not None:
-        y_array = describe.as_array(y)
-        return x_array[:SAMPLE_ROWS], (y_array[:SAMPLE_ROWS] if y_array is not None else None)
-    if hasattr(x, "element_spec"):
-        batch = _first_dataset_batch(x)
-        if batch is not None:
-            return batch[0], batch[1]
-    return None
-
-
-def _first_dataset_batch(dataset: Any) -> tuple[Any, Any] | None:
-    try:
-        element = next(iter(dataset.take(1)))
-    except Exception:  # noqa: BLE001 - infinite or exotic datasets
-        return None
-    if isinstance(element, (tuple, list)) and len(element) >= 2:
-        return element[0], element[1]
     return None
 
 

@@ -2,6 +2,9 @@
 
 Computed on a small fixed batch with `training=False`, so BatchNormalization
 statistics and Dropout masks are not disturbed and samples stay comparable.
+Backend-neutral: activations come from a plain forward call, values through
+Keras' own conversion, and only `gradients.gradients` knows the backend. A
+signal that fails is reported by name with its reason, never dropped silently.
 """
 
 from __future__ import annotations
@@ -10,8 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from modeldoctor.probe.describe import activation_name
-from modeldoctor.record import LayerSample
+from modeldoctor.probe.describe import activation_name, weight_values
+from modeldoctor.probe.gradients import gradients, tensors
+from modeldoctor.record import LayerSample, Signal
 from modeldoctor.vocabulary import DYING
 
 # A unit counts as saturated where its gradient is under ~4% of its maximum:
@@ -21,7 +25,7 @@ DEAD_ACTIVATIONS = DYING  # units with a zero gradient for every negative input
 
 
 def weight_arrays(layers: list[Any]) -> dict[str, list[np.ndarray]]:
-    return {layer.name: [np.array(v.numpy()) for v in layer.trainable_weights] for layer in layers}
+    return {layer.name: [np.array(weight_values(v)) for v in layer.trainable_weights] for layer in layers}
 
 
 def update_ratios(before: dict[str, list[np.ndarray]], layers: list[Any]) -> dict[str, float]:
@@ -31,7 +35,7 @@ def update_ratios(before: dict[str, list[np.ndarray]], layers: list[Any]) -> dic
         old = before.get(layer.name)
         if not old:
             continue
-        new = [np.asarray(v.numpy()) for v in layer.trainable_weights]
+        new = [weight_values(v) for v in layer.trainable_weights]
         delta = np.sqrt(sum(float(np.sum((n - o) ** 2)) for n, o in zip(new, old)))
         norm = np.sqrt(sum(float(np.sum(o**2)) for o in old))
         if norm > 0:
@@ -83,35 +87,42 @@ class Capture:
                 object.__delattr__(layer, "call")
 
 
-def sample_layers(model: Any, layers: list[Any], x: Any, y: Any) -> list[LayerSample]:
-    import tensorflow as tf
+def sample_layers(model: Any, layers: list[Any], x: Any, y: Any) -> tuple[list[LayerSample], dict[Signal, str]]:
+    """Per-layer samples on (x, y), and the signals that could not be taken, each with its reason."""
+    import keras
 
-    with Capture(layers) as capture, tf.GradientTape() as tape:
-        y_pred = model(x, training=False)
-        try:
-            loss = model.compute_loss(x=x, y=y, y_pred=y_pred, training=False)
-        except TypeError:
-            loss = model.compute_loss(x=x, y=y, y_pred=y_pred)
-    variables = model.trainable_variables
-    grads = tape.gradient(loss, variables)
-    by_id = {id(v): g for v, g in zip(variables, grads)}
+    failed: dict[Signal, str] = {}
+    outputs: dict[str, np.ndarray] = {}
+    try:
+        with Capture(layers) as capture:
+            model(tensors(x), training=False)
+        outputs = {name: np.asarray(keras.ops.convert_to_numpy(out)) for name, out in capture.outputs.items()}
+    except Exception as exc:  # noqa: BLE001 - a failed sample must not stop training
+        failed[Signal.ACTIVATIONS] = _failure("the forward pass on the sample batch", exc)
+    by_id: dict[int, np.ndarray | None] = {}
+    try:
+        by_id = {id(v): g for v, g in zip(model.trainable_variables, gradients(model, x, y))}
+    except Exception as exc:  # noqa: BLE001
+        failed[Signal.GRADIENTS] = _failure(f"{keras.backend.backend()} gradients on the sample batch", exc)
     samples = []
     for layer in layers:
         weights = layer.trainable_weights
         sample = LayerSample(layer=layer.name)
         if weights:
-            layer_grads = [by_id.get(id(v)) for v in weights]  # None for a weight the loss does not reach
-            gs = [np.asarray(g) for g in layer_grads if g is not None]
+            gs = [g for v in weights if (g := by_id.get(id(v))) is not None]  # none for a weight the loss misses
             if gs:
                 sample.grad_norm = float(np.sqrt(sum(float(np.sum(g**2)) for g in gs)))
                 count = sum(g.size for g in gs)
                 sample.mean_abs_grad = float(sum(float(np.sum(np.abs(g))) for g in gs) / max(count, 1))
-            sample.weight_norm = float(np.sqrt(sum(float(np.sum(np.asarray(v.numpy()) ** 2)) for v in weights)))
-        if layer.name in capture.outputs:
+            sample.weight_norm = float(np.sqrt(sum(float(np.sum(weight_values(v) ** 2)) for v in weights)))
+        if layer.name in outputs:
             kind = activation_name(layer) or ""
-            sample.dead_fraction, sample.saturated_fraction = activation_share(
-                kind, np.asarray(capture.outputs[layer.name])
-            )
+            sample.dead_fraction, sample.saturated_fraction = activation_share(kind, outputs[layer.name])
         if any(v is not None for v in (sample.grad_norm, sample.dead_fraction, sample.saturated_fraction)):
             samples.append(sample)
-    return samples
+    return samples, failed
+
+
+def _failure(what: str, exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{what} failed: {type(exc).__name__}{': ' + text if text else ''}"[:300]

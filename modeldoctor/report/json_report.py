@@ -63,6 +63,7 @@ def run_json(record: RunRecord) -> dict[str, Any]:
                 "epochs": len(fit.epochs),
                 "final": _clean(fit.epochs[-1]) if fit.epochs else {},
                 "stopped_on_nan": fit.stopped_on_nan,
+                "missing": [{"signal": m.signal, "reason": m.reason} for m in fit.missing],
             }
             for fit in record.fits
         ],

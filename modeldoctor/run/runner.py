@@ -40,6 +40,7 @@ class RunOptions:
     seed: int | None = None
     quiet: bool = False
     verbose: bool = False  # TensorFlow's own start-up logs and the probe's warnings too
+    backend: str | None = None  # KERAS_BACKEND for the child; None leaves the environment's
 
 
 @dataclass
@@ -71,6 +72,8 @@ def child_env(options: RunOptions, shim: Path, record_path: Path, progress_path:
             env[name] = str(value)
     if options.seed is not None:
         env["PYTHONHASHSEED"] = str(options.seed)
+    if options.backend is not None:
+        env["KERAS_BACKEND"] = options.backend
     return env
 
 

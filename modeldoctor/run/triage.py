@@ -132,7 +132,8 @@ def judgeable(record: RunRecord, script: Path, stderr_tail: str | None = None) -
     if status == Status.ERROR:
         raise CannotDiagnose(
             f"{script}: crashed with {record.exit.exception_type} before any fit call: {record.exit.message}",
-            "fix the error below (the script's own traceback), then run modeldoctor again",
+            _missing_backend(record.exit.message or "")
+            or "fix the error below (the script's own traceback), then run modeldoctor again",
             _tail(record.exit.traceback),
         )
     if status == Status.EXIT:
@@ -150,6 +151,15 @@ def judgeable(record: RunRecord, script: Path, stderr_tail: str | None = None) -
         f"{script}: ran to the end without calling Model.fit, so there is no training to diagnose",
         "point modeldoctor at the script that trains (calls model.fit), or guard training behind __main__",
     )
+
+
+def _missing_backend(message: str) -> str | None:
+    """Keras was asked for a backend (--backend, KERAS_BACKEND) that the script's environment lacks."""
+    match = re.search(r"No module named '(jax|torch)'", message)
+    if match is None:
+        return None
+    return (f"Keras was asked to run on {match.group(1)} (--backend or KERAS_BACKEND), which is not installed in "
+            f"the script's environment: pip install 'modeldoctor[{match.group(1)}]', or choose another --backend")
 
 
 def _no_epoch(record: RunRecord, script: Path) -> CannotDiagnose:

@@ -41,7 +41,7 @@ def test_doctor_callback_and_load_ext_show_the_finding_in_the_cell_output(tmp_pa
 
     (shown,) = displays(doctor_cell)
     assert "MD201 overfitting" in shown["text/plain"]
-    assert "not judged by the Doctor callback" in shown["text/plain"]
+    assert "the Doctor callback cannot see the arrays" in shown["text/plain"]
     frame = shown["text/html"]
     assert frame.startswith("<iframe srcdoc=") and 'sandbox=""' in frame
     document = html.unescape(frame.split('srcdoc="', 1)[1].split('"', 1)[0])
@@ -51,6 +51,6 @@ def test_doctor_callback_and_load_ext_show_the_finding_in_the_cell_output(tmp_pa
 
     (watched,) = displays(watched_cell)
     assert "MD201 overfitting" in watched["text/plain"] and "Cell In[" in watched["text/plain"]
-    assert "not judged by the Doctor callback" not in watched["text/plain"]  # the probe's patches see the data
+    assert "the Doctor callback cannot see the arrays" not in watched["text/plain"]  # the probe's patches see the data
     assert watched["text/html"].startswith("<iframe srcdoc=")
     assert stdout(unload_cell).strip() == "False"  # unwatch put Keras back

@@ -6,7 +6,7 @@ from modeldoctor.diagnose.registry import Band, detector, found
 from modeldoctor.diagnose.series import layer_series, median, output_layer, r
 from modeldoctor.diagnose.thresholds import Thresholds
 from modeldoctor.ftypes import Family, Finding
-from modeldoctor.record import FitRecord, LayerInfo
+from modeldoctor.record import FitRecord, LayerInfo, Signal
 from modeldoctor.vocabulary import DYING, SATURATING
 
 
@@ -27,7 +27,8 @@ def _affected(fit: FitRecord, kinds: set[str], attr: str, threshold: float) -> l
 
 # A row holding a NaN makes every unit of the first layer output 0 where ReLU is a max that drops NaN.
 @detector("dying-relu", Family.LEARNING, rank=(Band.GRADIENTS, 3),
-          causes=("learning-rate-too-high", "poor-initialization", "unscaled-inputs", "non-finite-data"))
+          causes=("learning-rate-too-high", "poor-initialization", "unscaled-inputs", "non-finite-data"),
+          reads=(Signal.ACTIVATIONS,))
 def dying_relu(fit: FitRecord, t: Thresholds) -> Finding | None:
     hits = _affected(fit, set(DYING), "dead_fraction", t.dead_share)
     if not hits:
@@ -41,7 +42,7 @@ def dying_relu(fit: FitRecord, t: Thresholds) -> Finding | None:
 
 
 @detector("saturated-activations", Family.LEARNING, rank=(Band.GRADIENTS, 4),
-          causes=("unscaled-inputs", "poor-initialization", "learning-rate-too-high"))
+          causes=("unscaled-inputs", "poor-initialization", "learning-rate-too-high"), reads=(Signal.ACTIVATIONS,))
 def saturated_activations(fit: FitRecord, t: Thresholds) -> Finding | None:
     hits = _affected(fit, set(SATURATING), "saturated_fraction", t.saturated_share)  # as far as the probe measures
     if not hits:

@@ -16,7 +16,7 @@ from typing import Any
 from modeldoctor.diagnose.registry import Band, detector, found
 from modeldoctor.diagnose.thresholds import Thresholds
 from modeldoctor.ftypes import Family, Finding
-from modeldoctor.record import ArrayStats, FitRecord, LabelStats
+from modeldoctor.record import ArrayStats, FitRecord, LabelStats, Signal
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,9 @@ def _count(side: str, stats: ArrayStats | LabelStats | None) -> Count | None:
     return Count(side, stats.nonfinite, checked * math.prod(stats.shape[1:]), stats.nonfinite_rows, checked)
 
 
+PIPELINES = {"dataset": "dataset", "pydataset": "PyDataset", "generator": "generator", "dataloader": "DataLoader"}
+
+
 def _percent(share: float) -> str:
     return f"{share * 100:.2f} %" if share >= 1e-4 else "< 0.01 %"
 
@@ -53,7 +56,8 @@ def _phrase(count: Count) -> str:
 
 
 # Corrupted data ranks first: no setting of the model explains away a NaN in the rows it trains on.
-@detector("non-finite-data", Family.LEARNING, rank=(Band.SETUP, 1), weaker=("worst_share", True))
+@detector("non-finite-data", Family.LEARNING, rank=(Band.SETUP, 1), weaker=("worst_share", True),
+          reads=(Signal.INPUTS,))
 def non_finite_data(fit: FitRecord, t: Thresholds) -> Finding | None:
     """Any NaN/Inf in the training inputs or targets: no threshold, one corrupted value is a defect."""
     counts = [c for c in (_count("input", fit.inputs), _count("target", fit.labels)) if c is not None]
@@ -66,9 +70,9 @@ def non_finite_data(fit: FitRecord, t: Thresholds) -> Finding | None:
                          f"{c.side}s_share": float(f"{c.share:.4g}"), f"{c.side}s_rows": c.rows,
                          f"{c.side}s_checked_rows": c.checked_rows})
     evidence["worst_share"] = float(f"{max(c.share for c in counts):.4g}")
-    dataset = fit.fit_args.data_kind == "dataset"
-    evidence["checked"] = "the first batch of the dataset" if dataset else "every row"
+    pipeline = PIPELINES.get(fit.fit_args.data_kind)  # the probe read only the first batch of a pipeline
+    evidence["checked"] = f"the first batch of the {pipeline}" if pipeline else "every row"
     verb = "is" if len(counts) == 1 and counts[0].nonfinite == 1 else "are"
-    scope = "the first batch of the training dataset" if dataset else "the training data"
+    scope = f"the first batch of the training {pipeline}" if pipeline else "the training data"
     message = f"{' and '.join(_phrase(c) for c in counts)} {verb} NaN/Inf in {scope} of fit {fit.index}"
     return found(non_finite_data, message, evidence, 1.0, fit.location, epoch=0, fit=fit.index)

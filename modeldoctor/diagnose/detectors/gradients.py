@@ -6,7 +6,7 @@ from modeldoctor.diagnose.registry import Band, detector, found
 from modeldoctor.diagnose.series import finite, layer_named, layer_series, median, r, trainable_layers
 from modeldoctor.diagnose.thresholds import Thresholds
 from modeldoctor.ftypes import Family, Finding
-from modeldoctor.record import FitRecord
+from modeldoctor.record import FitRecord, Signal
 
 
 def _clip(fit: FitRecord) -> float | None:
@@ -26,7 +26,7 @@ def _clip(fit: FitRecord) -> float | None:
 
 @detector("exploding-gradients", Family.LEARNING, rank=(Band.GRADIENTS, 1),
           causes=("learning-rate-too-high", "unscaled-inputs", "poor-initialization"),
-          weaker=("grad_to_weight_median", True))
+          weaker=("grad_to_weight_median", True), reads=(Signal.GRADIENTS,))
 def exploding_gradients(fit: FitRecord, t: Thresholds) -> Finding | None:
     worst = None
     clip = _clip(fit)
@@ -57,7 +57,7 @@ def exploding_gradients(fit: FitRecord, t: Thresholds) -> Finding | None:
 
 @detector("vanishing-gradients", Family.LEARNING, rank=(Band.GRADIENTS, 2),
           causes=("saturated-activations", "poor-initialization", "dying-relu"),
-          weaker=("norm_ratio_median", False))
+          weaker=("norm_ratio_median", False), reads=(Signal.GRADIENTS,))
 def vanishing_gradients(fit: FitRecord, t: Thresholds) -> Finding | None:
     layers = trainable_layers(fit)
     if len(layers) < t.vanish_min_layers:
@@ -103,7 +103,7 @@ def _optimizer_location(fit: FitRecord):  # noqa: ANN202 - Location | None
 
 # ||dw||/||w|| is large when ||w|| is tiny: tiny initial weights look like a high rate.
 @detector("learning-rate-too-high", Family.LEARNING, rank=(Band.SETUP, 2),
-          causes=("poor-initialization",), weaker=("update_ratio_median", True))
+          causes=("poor-initialization",), weaker=("update_ratio_median", True), reads=(Signal.UPDATES,))
 def learning_rate_too_high(fit: FitRecord, t: Thresholds) -> Finding | None:
     ratio = _update_ratio(fit, early=True)
     if ratio is None or ratio <= t.update_ratio_high:
@@ -115,7 +115,8 @@ def learning_rate_too_high(fit: FitRecord, t: Thresholds) -> Finding | None:
     return found(learning_rate_too_high, message, evidence, 0.85, _optimizer_location(fit), epoch=0, fit=fit.index)
 
 
-@detector("learning-rate-too-low", Family.LEARNING, rank=(Band.SETUP, 3), weaker=("update_ratio_median", False))
+@detector("learning-rate-too-low", Family.LEARNING, rank=(Band.SETUP, 3), weaker=("update_ratio_median", False),
+          reads=(Signal.UPDATES,))
 def learning_rate_too_low(fit: FitRecord, t: Thresholds) -> Finding | None:
     ratio = _update_ratio(fit)
     if ratio is None or ratio >= t.update_ratio_low:

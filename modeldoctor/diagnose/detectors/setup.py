@@ -8,13 +8,14 @@ from modeldoctor.diagnose.registry import Band, detector, found
 from modeldoctor.diagnose.series import output_layer, r
 from modeldoctor.diagnose.thresholds import Thresholds
 from modeldoctor.ftypes import Family, Finding
-from modeldoctor.record import FitRecord
+from modeldoctor.record import FitRecord, Signal
 from modeldoctor.vocabulary import LOGITS, PROBABILITIES, RELU_LIKE, expected_activation, loss_kind
 
 SCALING_LAYERS = {"Normalization", "Rescaling", "BatchNormalization", "LayerNormalization", "Discretization"}
 
 
-@detector("unscaled-inputs", Family.LEARNING, rank=(Band.SETUP, 5), weaker=("max_feature_rms", True))
+@detector("unscaled-inputs", Family.LEARNING, rank=(Band.SETUP, 5), weaker=("max_feature_rms", True),
+          reads=(Signal.INPUTS,))
 def unscaled_inputs(fit: FitRecord, t: Thresholds) -> Finding | None:
     stats = fit.inputs
     if stats is None or not stats.feature_std:
