@@ -116,3 +116,12 @@ def test_fix_dash_o_with_a_script_path_is_the_old_spelling_of_to(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "keras.layers.Dense(3" in (tmp_path / "cured.py").read_text()
     assert script.read_text() != (tmp_path / "cured.py").read_text()
+
+
+def test_a_backend_the_environment_lacks_gets_the_install_hint():
+    from modeldoctor.run.triage import _missing_backend
+
+    assert _missing_backend("No module named 'jax'") == (
+        "Keras was asked to run on jax (--backend or KERAS_BACKEND), which is not installed in the script's "
+        "environment: pip install 'modeldoctor[jax]', or choose another --backend")
+    assert _missing_backend("No module named 'pandas'") is None

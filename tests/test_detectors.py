@@ -294,3 +294,21 @@ def test_every_detector_has_a_rule_and_every_runtime_rule_a_detector():
     assert all(f.primary == (not f.caused_by) and set(f.caused_by) <= names for f in ranked)
     assert [f.primary for f in ranked] == sorted((f.primary for f in ranked), reverse=True)
     assert ranked[0].name == "non-finite-data" and not next(f for f in ranked if f.name == "nan-loss").primary
+
+
+def test_a_signal_not_observed_names_the_findings_it_leaves_unjudged():
+    from modeldoctor.diagnose import unjudged_for_missing
+    from modeldoctor.record import Signal
+
+    f = fit([1.0, 0.9, 0.8])
+    f.miss(Signal.GRADIENTS, "jax gradients on the sample batch failed: ValueError: bad")
+    f.miss(Signal.GRADIENTS, "a second reason for the same signal is not kept")
+    f.miss(Signal.UPDATES, "jax gradients on the sample batch failed: ValueError: bad")
+    f.miss(Signal.INPUTS, "the training inputs are not one numeric array")
+    (first, second) = unjudged_for_missing([run(f)])
+    assert first == ("not judged (gradients and updates not observed: jax gradients on the sample batch failed: "
+                     "ValueError: bad): exploding-gradients, vanishing-gradients, learning-rate-too-high, "
+                     "learning-rate-too-low")
+    assert second == ("not judged (inputs not observed: the training inputs are not one numeric array): "
+                      "non-finite-data, unscaled-inputs")
+    assert unjudged_for_missing([run(fit([1.0, 0.9]))]) == []

@@ -49,8 +49,12 @@ def unjudged_for_missing(records: Sequence[RunRecord], findings: Sequence[Findin
                 signals, unjudged = notes.setdefault(missing.reason, ([], []))
                 signals += [missing.signal] if missing.signal not in signals else []
                 unjudged += [n for n in names if n not in unjudged]
-    return [f"not judged ({' and '.join(signals)} not observed: {reason}): {', '.join(unjudged)}"
+    return [f"not judged ({_and(signals)} not observed: {reason}): {', '.join(unjudged)}"
             for reason, (signals, unjudged) in notes.items()]
+
+
+def _and(words: Sequence[str]) -> str:
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 
 def diagnose_run(record: RunRecord, thresholds: Thresholds, catalog: Catalog,

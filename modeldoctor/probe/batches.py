@@ -145,4 +145,4 @@ def _is_torch_loader(x: Any) -> bool:
 
 def _kind(x: Any) -> str:
     cls = type(x)
-    return f"{cls.__module__}.{cls.__qualname__}" if cls.__module__ != "builtins" else cls.__qualname__
+    return f"{cls.__module__}.{cls.__name__}" if cls.__module__ != "builtins" else cls.__name__
