@@ -34,6 +34,13 @@ HEALTHY = tuple(LABELS["healthy"])
 PIPELINE = FIXTURES / "pipelines" / "dying_relu_pipelines.py"
 
 
+@pytest.fixture(autouse=True)
+def one_thread_each(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two test workers share two cores: PyTorch's default of a thread per core oversubscribes them and
+    spins (a training takes twice as long). One thread per child changes the time, not the numbers."""
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+
+
 def check_json(tmp_path: Path, script: Path, *args: str, script_args: tuple[str, ...] = ()) -> tuple[dict, dict, str]:
     """`modeldoctor check ... --format json`: the report, the run record, and what was said on stderr."""
     record = tmp_path / "run.json"
