@@ -190,6 +190,14 @@ def test_accepted_when_the_finding_is_gone_and_the_target_holds(tmp_path):
     assert all(job.script == tmp_path / "train.py" and job.cwd == Path.cwd() for job in runner.jobs)
     # every cure was sent at once; once early stopping was accepted, dropout's and the regularizer's were cancelled
     assert len(runner.jobs) == 8 and len(runner.cancelled) == 4 and runner.closed is False
+    boards = []
+    v.on_board = boards.append
+    v.verify(SOURCE)
+    board = boards[-1]
+    assert board.headline().startswith("trials on fake runner: 4 of 8 runs done, 4 cancelled (~0 s of trial time ")
+    assert [(row.label, row.done, row.state) for row in board.rows.values()] == [
+        ("untreated", 2, "diagnosed"), ("MD201 overfitting → early_stopping", 2, "accepted"),
+        ("MD201 overfitting → dropout", 0, "cancelled"), ("MD201 overfitting → kernel_regularizer", 0, "cancelled")]
     assert {("Dropout(" in job.source) or ("kernel_regularizer" in job.source) for job in runner.cancelled} == {True}
     assert (tmp_path / "train.py").read_text() == SOURCE, "verify never writes the user's file"
 

@@ -6,6 +6,7 @@ framework (fast); the Ray runner's start a real local Ray (slow).
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 import time
@@ -135,3 +136,23 @@ def test_ray_cancelled_trials_stop_and_the_rest_come_back(local_ray, tmp_path):
     ((_, outcome),) = local_ray.wait({quick})
     assert outcome.returncode == 0 and not isinstance(outcome, LostRun)
     assert time.perf_counter() - started < 40, "the quick trial got a CPU once the sleeping ones were cancelled"
+
+
+def test_the_trial_table_names_the_runner_the_runs_and_the_time_cancellations_saved():
+    from modeldoctor.report.trial_board import TrialBoard
+    from modeldoctor.verify.schedule import Board, Row
+
+    board = Board("ray (local, 2 CPUs)", {"a": Row("MD201 overfitting → early_stopping", 2, 2, "accepted"),
+                                          "b": Row("MD201 overfitting → dropout", 2, 1, "cancelled")},
+                  runs_done=5, runs_sent=8, cancelled=2, saved=30.4)
+    log = io.StringIO()
+    with TrialBoard(enabled=False, stream=log) as view:
+        view(board)
+    assert log.getvalue() == ("modeldoctor: trials on ray (local, 2 CPUs): 5 of 8 runs done, "
+                              "2 cancelled (~30 s of trial time saved)\n"), "in a log: one line, at the end"
+    terminal = io.StringIO()
+    with TrialBoard(enabled=True, stream=terminal) as view:
+        view(board)
+    drawn = terminal.getvalue()
+    assert "MD201 overfitting → early_stopping" in drawn and "2/2 seeds" in drawn and "accepted" in drawn
+    assert "1/2 seeds" in drawn and "cancelled" in drawn

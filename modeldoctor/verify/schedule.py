@@ -17,7 +17,7 @@ from enum import Enum
 from pathlib import Path
 
 from modeldoctor.run.runner import RunOptions, RunOutcome
-from modeldoctor.verify.trials import Handle, LostRun, TrialJob, TrialRunner
+from modeldoctor.verify.trials import Handle, LostRun, TrialJob, TrialRunner, lost
 
 
 class Schedule(str, Enum):
@@ -118,7 +118,10 @@ class Trials:
         return next(self._outcomes[h] for h in handles if h in self._outcomes)
 
     def wait(self, wanted: set[Handle]) -> None:
-        for handle, outcome in self.runner.wait(wanted):
+        finished = self.runner.wait(wanted)
+        if not finished:  # a runner that no longer knows them: they will never come back
+            finished = [(handle, lost("the runner lost track of it")) for handle in wanted]
+        for handle, outcome in finished:
             self._pending.discard(handle)
             self._outcomes[handle] = outcome
             self.board.runs_done += 1
