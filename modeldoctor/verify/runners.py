@@ -31,6 +31,9 @@ def open_runner(settings: TrialSettings) -> TrialRunner:
     if settings.runner is RunnerKind.LOCAL:
         if settings.address:
             raise RunnerError("--address needs --runner ray")
+        if (settings.trial_cpus, settings.trial_gpus, settings.trial_memory_gb) != (1.0, 0.0, None):
+            raise RunnerError("--trial-cpus, --trial-gpus and --trial-memory are what each trial asks Ray for: "
+                              "they need --runner ray")
         return LocalPool(jobs)
     from modeldoctor.verify.ray_runner import RayRunner, Resources
 
