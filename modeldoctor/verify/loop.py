@@ -133,17 +133,22 @@ class Verifier:
         return Verification(source, tuple(done), tuple(accepted), tuple(records), tuple(findings))
 
     def look_ahead(self, source: str, trials: Trials) -> None:
-        """While the other untreated seeds run, send the cures of what the first one to finish shows.
+        """While untreated seeds still run, send the cures of what the ones back so far show.
 
-        If the whole diagnosis names another finding, or other parameters, those runs are cancelled;
-        the ones that match are reused as they are."""
-        first = trials.first(source)
-        if split([first])[1] or first.record is None:
-            return
-        findings = treatable(self.diagnosis([first.record], source), set())
-        if findings:
-            plan = self.candidates(source, findings[0], [first.record], 1)
-            trials.send([(c.label, c.source) for c in plan if c.source is not None])
+        Runs the whole diagnosis does not want (another finding, other parameters) are cancelled then;
+        the ones that match are reused as they are: only when they run changes, not what is judged."""
+        ahead: list[str] = []
+        while not trials.complete(source):
+            records, failures = split(trials.more(source))
+            if failures or trials.complete(source):
+                return
+            findings = treatable(self.diagnosis(records, source), set())
+            plan = self.candidates(source, findings[0], records, 1) if findings else []
+            wanted = [(c.label, c.source) for c in plan if c.source is not None]
+            if [s for _, s in wanted] != ahead:
+                trials.keep_only([source, *(s for _, s in wanted)], ahead=True)
+                trials.send(wanted)
+                ahead = [s for _, s in wanted]
 
     def candidates(self, source: str, finding: Finding, records: list[RunRecord], round_: int) -> list[Candidate]:
         """The finding's cures in the rule's order, each treated (pure and quick: nothing runs here)."""

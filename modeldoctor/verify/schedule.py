@@ -110,12 +110,14 @@ class Trials:
             self.wait(wanted)
         return [self._outcomes[self._handle(source, seed)] for seed in range(self.seeds)]
 
-    def first(self, source: str) -> RunOutcome:
-        """Whichever seed of `source` comes back first (to look ahead while the others still run)."""
+    def more(self, source: str) -> list[RunOutcome]:
+        """Wait until one more seed of `source` is back; the outcomes back so far (to look ahead while the
+        others still run)."""
         handles = [self._handle(source, seed) for seed in range(self.seeds)]
-        while not any(h in self._outcomes for h in handles):
+        back = sum(h in self._outcomes for h in handles)
+        while sum(h in self._outcomes for h in handles) == back and not self.complete(source):
             self.wait(set(handles) & self._pending)
-        return next(self._outcomes[h] for h in handles if h in self._outcomes)
+        return [self._outcomes[h] for h in handles if h in self._outcomes]
 
     def wait(self, wanted: set[Handle]) -> None:
         finished = self.runner.wait(wanted)
