@@ -156,3 +156,16 @@ def test_the_trial_table_names_the_runner_the_runs_and_the_time_cancellations_sa
     drawn = terminal.getvalue()
     assert "MD201 overfitting → early_stopping" in drawn and "2/2 seeds" in drawn and "accepted" in drawn
     assert "1/2 seeds" in drawn and "cancelled" in drawn
+
+
+def test_runner_and_address_come_from_the_config_and_a_bad_value_is_named(tmp_path):
+    script = tmp_path / "train.py"
+    script.write_text("import keras\nmodel.fit(x, y)\n")
+    (tmp_path / "pyproject.toml").write_text('[tool.modeldoctor]\nrunner = "ray"\naddress = "127.0.0.1:1"\n')
+    result = cli("fix", str(script), "--verify")
+    assert result.returncode == 2
+    assert result.stderr.startswith("modeldoctor: error: cannot reach the Ray cluster at 127.0.0.1:1: ")
+    (tmp_path / "pyproject.toml").write_text('[tool.modeldoctor]\nrunner = "rey"\n')
+    result = cli("fix", str(script), "--verify")
+    assert result.stderr.strip() == "modeldoctor: error: runner must be one of local, ray, not 'rey'"
+    assert len(result.stderr.strip().splitlines()) == 1
