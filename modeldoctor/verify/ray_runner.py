@@ -62,6 +62,15 @@ def reachable(address: str) -> None:
                           f"start one with `ray start --head` there, or leave out --address for a local one")
 
 
+def root_cause(error: BaseException) -> str:
+    """The first line of the innermost cause: Ray wraps `AuthenticationError: ... token is missing` in
+    `ConnectionError: Failed to connect`, and only the inner one says what to do."""
+    while error.__cause__ is not None:
+        error = error.__cause__
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return f"{type(error).__name__}: {lines[-1] if lines else ''}".rstrip(": ")[:400]
+
+
 class RayRunner:
     """Trials as Ray tasks. `address=None` starts a private single-node Ray on loopback with `cpus` CPUs."""
 
@@ -97,7 +106,7 @@ class RayRunner:
                 ray.init(address=self.address, runtime_env=self.runtime_env(), **quiet)
         except Exception as error:  # Ray raises ConnectionError, RuntimeError, ValueError... for one reason
             where = f"join the Ray cluster at {self.address}" if self.address else "start a local Ray"
-            raise RunnerError(f"could not {where}: {str(error).strip().splitlines()[0] if str(error) else error!r}")
+            raise RunnerError(f"could not {where}: {root_cause(error)}") from None
         options: dict[str, Any] = dict(num_cpus=self.resources.cpus, num_gpus=self.resources.gpus, max_retries=0)
         if self.resources.memory_gb:
             options["memory"] = int(self.resources.memory_gb * 2**30)
