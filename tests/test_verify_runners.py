@@ -7,6 +7,7 @@ framework (fast); the Ray runner's start a real local Ray (slow).
 from __future__ import annotations
 
 import io
+import os
 import subprocess
 import sys
 import time
@@ -79,10 +80,12 @@ def test_runner_ray_without_ray_installed_is_a_usage_error(tmp_path, monkeypatch
     before anything trains."""
     (tmp_path / "blocked" / "ray").mkdir(parents=True)
     (tmp_path / "blocked" / "ray" / "__init__.py").write_text("raise ImportError('No module named ray')\n")
-    monkeypatch.setenv("PYTHONPATH", f"{tmp_path / 'blocked'}:{__import__('os').environ.get('PYTHONPATH', '')}")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join((os.environ.get("PYTHONPATH", ""), str(tmp_path / "blocked"))))
     script = tmp_path / "train.py"
     script.write_text("import keras\nmodel.fit(x, y)\n")
     result = cli("fix", str(script), "--verify", "--runner", "ray")
+    # the marker guard noted the stand-in's import: on purpose here, and nothing was started
+    Path(os.environ["MODELDOCTOR_TEST_TRAINING_MARK"]).unlink(missing_ok=True)
     assert result.returncode == 2
     assert result.stderr.strip() == "modeldoctor: error: --runner ray needs Ray: pip install 'modeldoctor[ray]'"
 
