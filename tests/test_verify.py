@@ -140,9 +140,10 @@ def test_a_finding_is_treated_once_its_cause_is_gone_or_left_out():
 
 
 @pytest.mark.slow
-def test_the_process_pool_and_a_local_ray_give_the_same_verdicts_and_cures(tmp_path):
+def test_the_process_pool_and_a_local_ray_give_the_same_verdicts_and_cures(tmp_path, monkeypatch):
     """The same fixture, seeds and options through this machine's pool and through a real local Ray with two
     CPUs: the same cures tried, the same verdicts, the same cure written."""
+    monkeypatch.setenv("RAY_ADDRESS", "127.0.0.1:1")  # a cluster ray.init() would join: the local runner does not
     script = _copy(tmp_path, "learning/learning_rate_too_high_sgd.py")
     reports = {}
     for runner in ("local", "ray"):

@@ -101,7 +101,10 @@ class RayRunner:
         quiet: dict[str, Any] = dict(logging_level=logging.ERROR, log_to_driver=False)
         try:
             if self.address is None:
-                ray.init(num_cpus=self.cpus, include_dashboard=False, object_store_memory=100 * 2**20, **quiet)
+                # "local": a new private instance, even where RAY_ADDRESS or a `ray start` on this machine
+                # would have ray.init() join that one instead
+                ray.init(address="local", num_cpus=self.cpus, include_dashboard=False,
+                         object_store_memory=100 * 2**20, **quiet)
             else:
                 ray.init(address=self.address, runtime_env=self.runtime_env(), **quiet)
         except Exception as error:  # Ray raises ConnectionError, RuntimeError, ValueError... for one reason
