@@ -4,9 +4,19 @@ For each problem fixture: verify cures (2 seeds by default, more for a
 fixture labelled with several runs), and report whether the labelled
 finding was repaired (gone and the target not worse), the change of the
 target metric (signed so that positive is better: accuracy up or loss
-down), and the time cost relative to one plain run of the script.
+down), and the time cost relative to one plain run of the script, in total and
+per verified finding (per cure kept; a fixture with none counts as one).
 
-    python benchmarks/repair.py [--seeds 2] [--budget 300] [FIXTURE ...]
+Each fixture is verified once per mode (`--modes`, all by default, one after
+another per fixture so that a busy machine slows them alike): `sequential`
+(one candidate cure after another on the local pool, the behaviour before
+#18), `batched` (every candidate of a finding at once on the local pool,
+the rest cancelled once one is accepted) and `ray` (batched, as tasks on a
+local single-node Ray with as many CPUs as pool jobs, started once; its
+start-up time is printed apart). The repair outcome must be the same in
+every mode.
+
+    python benchmarks/repair.py [--seeds 2] [--budget 300] [--modes sequential,batched,ray] [FIXTURE ...]
 """
 
 from __future__ import annotations
@@ -29,8 +39,12 @@ from modeldoctor.ftypes import Measure, Trial  # noqa: E402
 from modeldoctor.rules import load_catalog  # noqa: E402
 from modeldoctor.run.runner import RunOptions  # noqa: E402
 from modeldoctor.transforms import available  # noqa: E402
-from modeldoctor.verify.trials import LocalPool, default_jobs  # noqa: E402
 from modeldoctor.verify import Verifier  # noqa: E402
+from modeldoctor.verify.judgement import Verification  # noqa: E402
+from modeldoctor.verify.schedule import Schedule  # noqa: E402
+from modeldoctor.verify.trials import LocalPool, TrialRunner, default_jobs  # noqa: E402
+
+MODES = ("sequential", "batched", "ray")
 
 
 def plain_run(script: Path) -> float:
@@ -48,6 +62,12 @@ class Row:
     finding: str
     kept: Trial | None
     cost: float  # wall time of verify / one plain run
+    verified: int = 1  # cures kept (at least 1: a fixture with none costs its whole time)
+    mode: str = "sequential"
+
+    @property
+    def cost_per_finding(self) -> float:
+        return self.cost / max(self.verified, 1)
 
     @property
     def outcome(self) -> str:
@@ -79,8 +99,8 @@ class Row:
             before, after = self.measures
             target = f"{before.name} {before.mean:.4g} → {after.mean:.4g}"
         cure = self.kept.transform if self.kept else "-"
-        return (f"{Path(self.fixture).name[:40]:40} {self.finding:24} {cure:20} {self.outcome:8} {target:34} "
-                f"x{self.cost:5.1f}")
+        return (f"{Path(self.fixture).name[:40]:40} {self.mode:10} {self.finding:24} {cure:20} {self.outcome:8} "
+                f"{target:34} x{self.cost:5.1f} x{self.cost_per_finding:5.1f}")
 
 
 def summary(rows: list[Row]) -> list[str]:
@@ -98,33 +118,84 @@ def summary(rows: list[Row]) -> list[str]:
         else:
             ratios = [r.ratio for r in kept if r.ratio is not None]
             lines.append(f"median {name} after/before over kept cures ({len(kept)}): x{statistics.median(ratios):.3f}")
-    lines.append(f"time cost relative to one plain run: median x{statistics.median(r.cost for r in rows):.1f}")
+    lines.append(f"time cost relative to one plain run: median x{statistics.median(r.cost for r in rows):.1f}, "
+                 f"per verified finding x{statistics.median(r.cost_per_finding for r in rows):.1f}")
     return lines
+
+
+def table(rows: list[Row], modes: list[str]) -> list[str]:
+    """Markdown: per fixture and mode, the cost per verified finding; then the medians and repair rates."""
+    fixtures = list(dict.fromkeys(r.fixture for r in rows))
+    cell = {(r.fixture, r.mode): r for r in rows}
+    lines = ["| fixture | " + " | ".join(f"{m}: outcome, x per verified finding (total)" for m in modes) + " |",
+             "| --- |" + " --- |" * len(modes)]
+    for fixture in fixtures:
+        cells = [f"{c.outcome}, x{c.cost_per_finding:.1f} (x{c.cost:.1f})" if (c := cell.get((fixture, m))) else "-"
+                 for m in modes]
+        lines.append(f"| {Path(fixture).name} | " + " | ".join(cells) + " |")
+    medians, rates = [], []
+    for mode in modes:
+        mine = [r for r in rows if r.mode == mode]
+        medians.append(f"x{statistics.median(r.cost_per_finding for r in mine):.1f}" if mine else "-")
+        rates.append(f"{sum(r.outcome == 'gone' for r in mine)}/{len(mine)} gone, "
+                     f"{sum(r.outcome == 'weaker' for r in mine)} weaker")
+    lines.append("| **median per verified finding** | " + " | ".join(medians) + " |")
+    lines.append("| **repaired** | " + " | ".join(rates) + " |")
+    return lines
+
+
+def runner_for(mode: str, jobs: int) -> TrialRunner:
+    if mode != "ray":
+        return LocalPool(jobs)
+    from modeldoctor.verify.ray_runner import RayRunner
+
+    started = time.perf_counter()
+    runner = RayRunner(None, jobs).start()
+    print(f"local Ray with {jobs} CPUs started in {time.perf_counter() - started:.1f} s (not counted below)")
+    return runner
+
+
+def verify(script: Path, seeds: int, budget: float, runner: TrialRunner, mode: str) -> tuple[Verification, float]:
+    schedule = Schedule.SEQUENTIAL if mode == "sequential" else Schedule.BATCHED
+    verifier = Verifier(script=script, args=(), options=RunOptions(quiet=True, timeout=300), seeds=seeds,
+                        catalog=load_catalog(), thresholds=Thresholds(), transforms=available(), runner=runner,
+                        unsafe=True, budget=budget, schedule=schedule)
+    started = time.perf_counter()
+    result = verifier.verify(script.read_text())
+    return result, time.perf_counter() - started
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seeds", type=int, default=2, help="seeds per trial (a fixture labelled with more runs gets those)")
     parser.add_argument("--budget", type=float, default=300)
+    parser.add_argument("--modes", default=",".join(MODES), help=f"comma-separated, of {', '.join(MODES)}")
     parser.add_argument("fixtures", nargs="*")
     args = parser.parse_args()
+    modes = [m for m in args.modes.split(",") if m]
     labels = tomllib.loads((ROOT / "fixtures" / "labels.toml").read_text())["problems"]
+    jobs = default_jobs()
+    runners = {mode: runner_for(mode, jobs) for mode in modes}
     rows = []
-    print(f"{'fixture':40} {'finding':24} {'cure kept':20} {'outcome':8} {'target before → after':34} {'cost':>6}")
-    for relative in args.fixtures or sorted(labels):
-        script = ROOT / "fixtures" / relative
-        label = labels[relative]["primary"]
-        seeds = max(args.seeds, labels[relative].get("runs", 1))
-        verifier = Verifier(script=script, args=(), options=RunOptions(quiet=True, timeout=300), seeds=seeds,
-                            catalog=load_catalog(), thresholds=Thresholds(), transforms=available(),
-                            runner=LocalPool(default_jobs()), unsafe=True, budget=args.budget)
-        plain = plain_run(script)
-        started = time.perf_counter()
-        result = verifier.verify(script.read_text())
-        kept = next((t for t in result.trials if t.finding == label and t.verdict == "accepted"), None)
-        rows.append(Row(relative, label, kept, (time.perf_counter() - started) / plain))
-        print(rows[-1].line(), flush=True)
-    print("\n" + "\n".join(summary(rows)))
+    print(f"{'fixture':40} {'mode':10} {'finding':24} {'cure kept':20} {'outcome':8} {'target before → after':34} "
+          f"{'cost':>6} {'/found':>6}")
+    try:
+        for relative in args.fixtures or sorted(labels):
+            script = ROOT / "fixtures" / relative
+            label = labels[relative]["primary"]
+            seeds = max(args.seeds, labels[relative].get("runs", 1))
+            plain = plain_run(script)
+            for mode in modes:
+                result, wall = verify(script, seeds, args.budget, runners[mode], mode)
+                kept = next((t for t in result.trials if t.finding == label and t.verdict == "accepted"), None)
+                rows.append(Row(relative, label, kept, wall / plain, len(result.accepted), mode))
+                print(rows[-1].line(), flush=True)
+    finally:
+        for runner in runners.values():
+            runner.close()
+    for mode in modes:
+        print(f"\n{mode}:\n" + "\n".join(summary([r for r in rows if r.mode == mode])))
+    print("\n" + "\n".join(table(rows, modes)))
 
 
 if __name__ == "__main__":

@@ -30,6 +30,8 @@ from modeldoctor.options import (
     say,
     selection,
     settings,
+    trial_options,
+    trial_settings,
 )
 
 
@@ -122,11 +124,22 @@ def guarded(step: Callable[..., Any], *args: Any) -> Any:
     from modeldoctor.static import SourceError
 
     treatment = sys.modules.get("modeldoctor.treatment")  # loaded with the cures; `check` never imports LibCST
-    expected = (CannotDiagnose, HistoryError, SourceError, *((treatment.TreatmentError,) if treatment else ()))
+    trials = sys.modules.get("modeldoctor.verify.trials")  # loaded by fix --verify only
+    expected = (CannotDiagnose, HistoryError, SourceError, *((treatment.TreatmentError,) if treatment else ()),
+                *((trials.RunnerError,) if trials else ()))
     try:
         return step(*args)
     except expected as error:
         fail(str(error))
+
+
+def verified_fix(request: Any, source: str, catalog: Any, opts: dict[str, Any], unsafe: bool) -> Any:
+    from modeldoctor.fixing import verify
+    from modeldoctor.report.trial_board import TrialBoard
+
+    with TrialBoard() as board:
+        return guarded(verify, request, source, catalog, opts["runtime_thresholds"], selection(opts), unsafe,
+                       opts["seeds"], trial_settings(opts), opts.get("budget"), board.say(say), board)
 
 
 def diagnosis(request: Any, opts: dict[str, Any], catalog: Any) -> Any:
@@ -201,6 +214,7 @@ def list_rules(ctx: click.Context, **_: Any) -> None:
 @click.option("--jobs", type=click.IntRange(min=1), help="Trials in parallel with --verify [default: what the "
               "machine holds].")
 @click.option("--budget", type=float, help="Stop trying cures after this many seconds (--verify).")
+@trial_options
 @report_options
 @click.pass_context
 def fix(ctx: click.Context, script: Path, script_args: tuple[str, ...], **_: Any) -> None:
@@ -217,7 +231,7 @@ def fix(ctx: click.Context, script: Path, script_args: tuple[str, ...], **_: Any
         modeldoctor fix --static train.py             # source-only findings, no training
     """
     from modeldoctor.checkup import exit_code
-    from modeldoctor.fixing import prescribed, read_source, verify, write_cured
+    from modeldoctor.fixing import prescribed, read_source, write_cured
     from modeldoctor.report.summary import fix_summary
     from modeldoctor.run.triage import check_script
 
@@ -228,8 +242,7 @@ def fix(ctx: click.Context, script: Path, script_args: tuple[str, ...], **_: Any
     source = read_source(script)  # the file's own newlines kept; a notebook's cells as one script
     request, unsafe = run_request(script, script_args, opts), bool(opts.get("unsafe_fixes"))
     if opts.get("verify"):
-        result = guarded(verify, request, source, catalog, opts["runtime_thresholds"], selection(opts), unsafe,
-                         opts["seeds"], opts["jobs"], opts.get("budget"), say)
+        result = verified_fix(request, source, catalog, opts, unsafe)
     else:
         result = guarded(prescribed, request, source, catalog, opts["runtime_thresholds"], opts["static_thresholds"],
                          selection(opts), unsafe, bool(opts.get("static")), None, say)

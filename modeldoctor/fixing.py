@@ -26,6 +26,8 @@ from modeldoctor.treatment import TreatmentError, sha256, treat, write_atomicall
 
 if TYPE_CHECKING:
     from modeldoctor.verify import Verifier
+    from modeldoctor.verify.runners import TrialSettings
+    from modeldoctor.verify.schedule import Board
 
 
 @dataclass(frozen=True)
@@ -90,20 +92,29 @@ def prescribed(request: RunRequest, source: str, catalog: Catalog, thresholds: T
 
 
 def verify(request: RunRequest, source: str, catalog: Catalog, thresholds: Thresholds, selection: Selection,
-           unsafe: bool, seeds: int, jobs: int | None, budget: float | None, on_event: Callable[[str], None],
-           ) -> FixResult:
-    """fix --verify on this machine's process pool."""
+           unsafe: bool, seeds: int, settings: TrialSettings, budget: float | None, on_event: Callable[[str], None],
+           on_board: Callable[[Board], None] = lambda board: None) -> FixResult:
+    """fix --verify on the runner the settings name (this machine's pool, or Ray)."""
+    import sys
+
     from modeldoctor.run.runner import RunOptions
     from modeldoctor.transforms import available
     from modeldoctor.verify import Verifier
-    from modeldoctor.verify.trials import LocalPool, default_jobs
+    from modeldoctor.verify.runners import open_runner
 
     options = dataclasses.replace(request.options, seed=None, quiet=True) if request.options else RunOptions()
-    verifier = Verifier(script=request.script, args=request.args, options=options, seeds=seeds, catalog=catalog,
-                        thresholds=thresholds, transforms=available(), runner=LocalPool(jobs or default_jobs()),
-                        unsafe=unsafe, budget=budget, on_event=on_event, keep=selection.keep)
-    expected = virtual_script(request.script).sha256 if is_notebook(request.script) else sha256(source)
-    return in_notebook(request.script, source, verified(request.script, source, verifier, catalog, expected))
+    # The doctor's own interpreter means "the one the trial's process runs": on a cluster, the node's own.
+    python = None if options.python == sys.executable else options.python
+    runner = open_runner(settings)
+    try:
+        verifier = Verifier(script=request.script, args=request.args, options=options, seeds=seeds, catalog=catalog,
+                            thresholds=thresholds, transforms=available(), runner=runner, unsafe=unsafe,
+                            budget=budget, on_event=on_event, keep=selection.keep, schedule=settings.schedule,
+                            python=python, on_board=on_board)
+        expected = virtual_script(request.script).sha256 if is_notebook(request.script) else sha256(source)
+        return in_notebook(request.script, source, verified(request.script, source, verifier, catalog, expected))
+    finally:
+        runner.close()
 
 
 def read_source(script: Path) -> str:

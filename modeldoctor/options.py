@@ -192,3 +192,39 @@ def legacy_options(opts: dict[str, Any]) -> None:
             raise click.UsageError("give one cured-script path (--to PATH)")
         opts["patched_copy"] = Path(scripts[0])
         opts["output"] = tuple(o for o in outputs if o not in scripts)
+
+
+def trial_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Where and how `fix --verify` runs its trials (`runner`, `address`... in [tool.modeldoctor] too)."""
+    fn = click.option("--trial-memory", "trial_memory", type=click.FloatRange(min=0), metavar="GB",
+                      help="Memory each trial asks Ray for, in GB.")(fn)
+    fn = click.option("--trial-gpus", "trial_gpus", type=click.FloatRange(min=0), default=0.0, show_default=True,
+                      help="GPUs each trial asks Ray for.")(fn)
+    fn = click.option("--trial-cpus", "trial_cpus", type=click.FloatRange(min=0), default=1.0, show_default=True,
+                      help="CPUs each trial asks Ray for.")(fn)
+    fn = click.option("--schedule", type=click.Choice(("batched", "sequential")), default="batched",
+                      show_default=True, help="Send every candidate cure of a finding at once (cancelling the rest "
+                                              "once one is accepted), or one cure after another.")(fn)
+    fn = click.option("--address", metavar="HOST:PORT",
+                      help="With --runner ray: join this Ray cluster instead of starting a local one.")(fn)
+    fn = click.option("--runner", type=click.Choice(("local", "ray")), default="local", show_default=True,
+                      help="Run the trials in a pool on this machine, or as Ray tasks (pip install "
+                           "'modeldoctor[ray]').")(fn)
+    return fn
+
+
+def trial_settings(opts: dict[str, Any]) -> Any:
+    """The trial options as one value; a bad value from [tool.modeldoctor] is a usage error naming it."""
+    from modeldoctor.verify.runners import RunnerKind, TrialSettings
+    from modeldoctor.verify.schedule import Schedule
+
+    for key, kind in (("runner", RunnerKind), ("schedule", Schedule)):
+        if opts.get(key) is not None and opts[key] not in {k.value for k in kind}:
+            fail(f"{key} must be one of {', '.join(k.value for k in kind)}, not {opts[key]!r}")
+    try:
+        resources = (float(opts.get("trial_cpus", 1.0)), float(opts.get("trial_gpus", 0.0)),
+                     float(opts["trial_memory"]) if opts.get("trial_memory") else None)
+    except (TypeError, ValueError) as error:
+        fail(f"trial-cpus, trial-gpus and trial-memory are numbers: {error}")
+    return TrialSettings(RunnerKind(opts.get("runner") or "local"), opts.get("address") or None, opts.get("jobs"),
+                         Schedule(opts.get("schedule") or "batched"), *resources)

@@ -60,7 +60,7 @@ def tmp_script(tmp_path: Path):
 
 
 CHILD_GUARD = Path(__file__).resolve().parent / "_childguard"
-HEAVY = ("tensorflow", "keras", "tf_keras", "jax", "torch")
+HEAVY = ("tensorflow", "keras", "tf_keras", "jax", "torch", "ray")  # ray: a local Ray is seconds of start-up
 
 
 @pytest.fixture(autouse=True)

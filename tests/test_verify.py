@@ -137,3 +137,26 @@ def test_a_finding_is_treated_once_its_cause_is_gone_or_left_out():
     assert treatable([cause, effect], {"learning-rate-too-high"}) == []
     # --select/--ignore or a suppression left the cause out: the effect is treated on its own
     assert [f.name for f in treatable([effect], set())] == ["nan-loss"]
+
+
+@pytest.mark.slow
+def test_the_process_pool_and_a_local_ray_give_the_same_verdicts_and_cures(tmp_path, monkeypatch):
+    """The same fixture, seeds and options through this machine's pool and through a real local Ray with two
+    CPUs: the same cures tried, the same verdicts, the same cure written."""
+    monkeypatch.setenv("RAY_ADDRESS", "127.0.0.1:1")  # a cluster ray.init() would join: the local runner does not
+    script = _copy(tmp_path, "learning/learning_rate_too_high_sgd.py")
+    reports = {}
+    for runner in ("local", "ray"):
+        result = cli("fix", str(script), "--verify", *FAST, "--epochs", "6", "--budget", "240", "--runner", runner,
+                     cwd=tmp_path)
+        assert result.returncode == 1, result.stderr
+        assert f"trials on {'local pool (2 jobs)' if runner == 'local' else 'ray (local, 2 CPUs)'}: " in result.stderr
+        assert "Traceback" not in result.stderr
+        reports[runner] = json.loads(result.stdout)
+    local, ray = reports["local"], reports["ray"]
+    assert [(t["finding"], t["transform"], t["params"], t["verdict"], t["seeds"]) for t in local["trials"]] == \
+           [(t["finding"], t["transform"], t["params"], t["verdict"], t["seeds"]) for t in ray["trials"]]
+    assert local["trials"][0]["verdict"] == "accepted"
+    assert local["diff"] == ray["diff"] and "learning_rate=" in local["diff"]
+    assert [f["name"] for f in local["findings"]] == [f["name"] for f in ray["findings"]]
+    assert not list(tmp_path.glob(".modeldoctor-trial-*")), "no trial copy is left behind"

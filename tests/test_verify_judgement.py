@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 
 import pytest
@@ -26,8 +26,9 @@ from modeldoctor.rules import load_catalog
 from modeldoctor.run.runner import RunOptions, RunOutcome
 from modeldoctor.transforms import available
 from modeldoctor.treatment import TreatmentError
-from modeldoctor.verify import TRIAL_PREFIX, Verifier, judge, target_measure, weaker
-from modeldoctor.verify.trials import TrialJob
+from modeldoctor.verify import Verifier, judge, target_measure, weaker
+from modeldoctor.verify.schedule import Schedule
+from modeldoctor.verify.trials import Handle, TrialJob, handles_for
 
 CATALOG = load_catalog()
 TRANSFORMS = available()
@@ -85,22 +86,46 @@ Respond = Callable[[str, int], RunOutcome]
 
 
 class FakeRunner:
-    """A TrialRunner that trains nothing: `respond(source, seed)` says what the run of that copy recorded."""
+    """A TrialRunner that trains nothing: `respond(source, seed)` says what the run of that job's source recorded.
 
-    def __init__(self, respond: Respond) -> None:
+    Jobs "run" when waited for, one per `wait`: the earliest sent first, or as `pick` chooses among the
+    pending ones (another completion order). `jobs` is every job sent, `ran` those run, `cancelled` those
+    dropped before they ran."""
+
+    name = "fake runner"
+
+    def __init__(self, respond: Respond, pick: Callable[[list[Handle]], Handle] | None = None) -> None:
         self.respond = respond
+        self.pick = pick or (lambda pending: pending[0])
+        self.pending: list[Handle] = []
         self.jobs: list[TrialJob] = []
-        self.sources: list[str] = []
+        self.ran: list[TrialJob] = []
+        self.cancelled: list[TrialJob] = []
+        self.closed = False
 
-    def run(self, jobs: Sequence[TrialJob]) -> list[RunOutcome]:
-        outcomes = []
-        for job in jobs:
-            source = job.script.read_text(encoding="utf-8")
-            self.jobs.append(job)
-            self.sources.append(source)
-            assert job.options.seed is not None
-            outcomes.append(self.respond(source, job.options.seed))
-        return outcomes
+    @property
+    def sources(self) -> list[str]:
+        return [job.source for job in self.ran]
+
+    def submit(self, jobs: Sequence[TrialJob]) -> list[Handle]:
+        handles = handles_for(jobs)
+        self.jobs += jobs
+        self.pending += handles
+        return handles
+
+    def wait(self, handles: Collection[Handle]) -> list[tuple[Handle, RunOutcome]]:
+        handle = self.pick([h for h in self.pending if h in handles])
+        self.pending.remove(handle)
+        self.ran.append(handle.job)
+        assert handle.job.seed is not None
+        return [(handle, self.respond(handle.job.source, handle.job.seed))]
+
+    def cancel(self, handles: Collection[Handle]) -> None:
+        self.cancelled += [h.job for h in self.pending if h in handles]
+        self.pending = [h for h in self.pending if h not in handles]
+
+    def close(self) -> None:
+        self.closed = True
 
 
 def untreated_overfits(cured: Callable[[str, int], RunOutcome | None]) -> Respond:
@@ -111,13 +136,14 @@ def untreated_overfits(cured: Callable[[str, int], RunOutcome | None]) -> Respon
 
 
 def verifier(tmp_path: Path, respond: Respond, source: str = SOURCE, seeds: int = 2, unsafe: bool = True,
-             budget: float | None = None) -> tuple[Verifier, FakeRunner]:
+             budget: float | None = None, schedule: Schedule = Schedule.BATCHED,
+             pick: Callable[[list[Handle]], Handle] | None = None) -> tuple[Verifier, FakeRunner]:
     script = tmp_path / "train.py"
     script.write_text(source, encoding="utf-8")
-    runner = FakeRunner(respond)
+    runner = FakeRunner(respond, pick)
     return Verifier(script=script, args=(), options=RunOptions(quiet=True), seeds=seeds, catalog=CATALOG,
                     thresholds=Thresholds(), transforms=TRANSFORMS, runner=runner, unsafe=unsafe,
-                    budget=budget), runner
+                    budget=budget, schedule=schedule), runner
 
 
 def verdicts(verification) -> list[tuple[str, str, str]]:
@@ -158,12 +184,31 @@ def test_accepted_when_the_finding_is_gone_and_the_target_holds(tmp_path):
     assert kept.cure.transform == "early_stopping" and kept.applied
     assert "EarlyStopping(monitor=\"val_loss\", patience=5, restore_best_weights=True)" in result.source
     assert result.findings == () and len(result.records) == 2
-    # two seeds untreated, two treated; each job ran a copy beside the script, removed afterwards
-    assert [job.options.seed for job in runner.jobs] == [0, 1, 0, 1]
+    # two seeds untreated, two treated; each job carries its source, the script's place and the working directory
+    assert [job.options.seed for job in runner.ran] == [0, 1, 0, 1]
     assert runner.sources[:2] == [SOURCE, SOURCE] and runner.sources[2:] == [result.source] * 2
-    assert all(job.script.parent == tmp_path and job.script.name.startswith(TRIAL_PREFIX) for job in runner.jobs)
-    assert not any(job.script.exists() for job in runner.jobs)
+    assert all(job.script == tmp_path / "train.py" and job.cwd == Path.cwd() for job in runner.jobs)
+    # every cure was sent at once; once early stopping was accepted, dropout's and the regularizer's were cancelled
+    assert len(runner.jobs) == 8 and len(runner.cancelled) == 4 and runner.closed is False
+    boards = []
+    v.on_board = boards.append
+    v.verify(SOURCE)
+    board = boards[-1]
+    assert board.headline().startswith("trials on fake runner: 4 of 8 runs done, 4 cancelled (~0 s of trial time ")
+    assert [(row.label, row.done, row.state) for row in board.rows.values()] == [
+        ("untreated", 2, "diagnosed"), ("MD201 overfitting → early_stopping", 2, "accepted"),
+        ("MD201 overfitting → dropout", 0, "cancelled"), ("MD201 overfitting → kernel_regularizer", 0, "cancelled")]
+    assert {("Dropout(" in job.source) or ("kernel_regularizer" in job.source) for job in runner.cancelled} == {True}
     assert (tmp_path / "train.py").read_text() == SOURCE, "verify never writes the user's file"
+
+
+def test_sequential_schedule_sends_one_cure_at_a_time(tmp_path):
+    respond = untreated_overfits(
+        lambda source, seed: ok(healthy(seed, early_stopping=RESTORES_BEST)) if "EarlyStopping(" in source else None)
+    v, runner = verifier(tmp_path, respond, schedule=Schedule.SEQUENTIAL)
+    result = v.verify(SOURCE)
+    assert verdicts(result) == [("overfitting", "early_stopping", "accepted")]
+    assert len(runner.jobs) == len(runner.ran) == 4 and runner.cancelled == []
 
 
 def test_rejected_when_the_target_gets_worse_then_the_rules_next_cure_is_tried(tmp_path):
@@ -187,7 +232,8 @@ def test_rejected_when_the_target_gets_worse_then_the_rules_next_cure_is_tried(t
     assert accepted.reason.startswith("overfitting gone")
     assert [p.cure.transform for p in result.accepted] == ["dropout"]
     assert "Dropout(" in result.source and "EarlyStopping" not in result.source
-    assert len(runner.jobs) == 6  # untreated, early_stopping, dropout: two seeds each
+    assert len(runner.ran) == 6  # untreated, early_stopping, dropout: two seeds each
+    assert len(runner.cancelled) == 2, "the regularizer, sent with them, was cancelled"
 
 
 def test_rejected_when_the_finding_is_still_there_and_not_clearly_weaker(tmp_path):
@@ -322,7 +368,7 @@ def test_declined_when_the_transform_cannot_apply_and_nothing_is_run_for_it(tmp_
     assert verdicts(result) == [("overfitting", "early_stopping", "declined"), ("overfitting", "dropout", "accepted")]
     declined = result.trials[0]
     assert "**kwargs" in declined.reason and declined.after is None and declined.wall_time == 0.0
-    assert len(runner.jobs) == 4, "untreated and dropout only: a declined cure is not run"
+    assert len(runner.ran) == 4, "untreated and dropout only: a declined cure is not run"
     assert not any("EarlyStopping" in source for source in runner.sources)
 
 
@@ -353,7 +399,10 @@ def test_the_budget_stops_trying_cures(tmp_path, monkeypatch):
     v, runner = verifier(tmp_path, respond, budget=10)
     result = v.verify(SOURCE)
     assert verdicts(result) == [("overfitting", "early_stopping", "rejected")]
-    assert len(runner.jobs) == 4
+    assert len(runner.ran) == 4 and len(runner.cancelled) == 4, "the cures sent with it are cancelled"
+    v, runner = verifier(tmp_path, respond, budget=10, schedule=Schedule.SEQUENTIAL)
+    assert verdicts(v.verify(SOURCE)) == [("overfitting", "early_stopping", "rejected")]
+    assert len(runner.jobs) == 4, "one cure at a time: the second is never sent"
     v, runner = verifier(tmp_path, respond, budget=None)
     assert len(v.verify(SOURCE).trials) == 3, "without a budget every cure is tried"
 
@@ -388,3 +437,40 @@ def test_after_a_cure_is_kept_the_script_is_rediagnosed_and_what_remains_treated
     assert [p.cure.transform for p in result.accepted] == ["early_stopping", "dropout"]
     assert "EarlyStopping(" in result.source and "Dropout(" in result.source
     assert result.findings == ()
+
+
+# --- the same verdicts whatever the schedule and the order runs finish in -----------------------------------------
+
+def _rejected_then_dropout(source: str, seed: int) -> RunOutcome | None:
+    if "Dropout(" in source:
+        return ok(healthy(seed))
+    if "EarlyStopping(" in source:
+        return crashed("Unknown callback argument") if seed == 1 else ok(healthy(seed, scale=3.0))
+    return None
+
+
+def _two_rounds(source: str, seed: int) -> RunOutcome | None:
+    if "EarlyStopping(" in source and "Dropout(" in source:
+        return ok(healthy(seed, early_stopping=RESTORES_BEST))
+    if "EarlyStopping(" in source:
+        record = run(fit(LOSS[:8], [v + 0.01 * seed for v in OVERFIT_VAL[:8]], completed=True), seed=seed)
+        record.fits[0].fit_args.early_stopping = RESTORES_BEST
+        return ok(record)
+    return None
+
+
+ORDERS = {"sequential": (Schedule.SEQUENTIAL, None), "batched, first sent first": (Schedule.BATCHED, None),
+          "batched, last sent first": (Schedule.BATCHED, lambda pending: pending[-1])}
+
+
+@pytest.mark.parametrize("cured", [_rejected_then_dropout, _two_rounds, lambda source, seed: None],
+                         ids=["failed then accepted", "two rounds", "nothing helps"])
+def test_the_verdicts_do_not_depend_on_the_schedule_or_the_completion_order(tmp_path, cured):
+    results = {}
+    for name, (schedule, pick) in ORDERS.items():
+        v, _ = verifier(tmp_path, untreated_overfits(cured), schedule=schedule, pick=pick)
+        result = v.verify(SOURCE)
+        results[name] = (result.trials, result.source, [p.cure.transform for p in result.accepted])
+    first = results["sequential"]
+    assert first[0], "the scenario tried something"
+    assert all(other == first for other in results.values()), {k: [t.verdict for t in r[0]] for k, r in results.items()}

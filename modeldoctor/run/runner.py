@@ -147,12 +147,13 @@ def _read_progress(path: Path, seen: int, on_progress: Callable[[dict[str, Any]]
 
 
 @contextlib.contextmanager
-def _ctrl_c_as_flag() -> Iterator[threading.Event]:
+def _ctrl_c_as_flag(flag: threading.Event | None = None) -> Iterator[threading.Event]:
     """While the child runs, Ctrl-C sets a flag the watch loop reads instead of raising KeyboardInterrupt
     wherever the main thread happens to be (inside a thread's start, a lock, a write): stopping the child
     and keeping its record is then always the same path. Off the main thread no handler can be set;
-    there KeyboardInterrupt is still caught around the loop."""
-    flag = threading.Event()
+    there KeyboardInterrupt is still caught around the loop. A `flag` given by the caller stops the child
+    the same way when another thread sets it (a trial cancelled by `fix --verify`)."""
+    flag = flag or threading.Event()
     if threading.current_thread() is not threading.main_thread():
         yield flag
         return
@@ -219,8 +220,10 @@ def run_probe(
     args: Sequence[str],
     options: RunOptions,
     on_progress: Callable[[dict[str, Any]], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> RunOutcome:
-    """Run `script` with `args` under the probe from the current directory."""
+    """Run `script` with `args` under the probe from the current directory; setting `stop` ends it as Ctrl-C
+    does (the record so far is kept)."""
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="modeldoctor-") as tmp:
         work = Path(tmp)
@@ -228,7 +231,7 @@ def run_probe(
         shim.mkdir()
         (shim / "modeldoctor").symlink_to(PACKAGE_DIR, target_is_directory=True)
         record_path, progress_path = work / "record.json", work / "progress.jsonl"
-        with _ctrl_c_as_flag() as ctrl_c:
+        with _ctrl_c_as_flag(stop) as ctrl_c:
             proc, interrupted, timed_out, tail = _watch(script, args, options, record_path, progress_path, shim,
                                                         started, on_progress, ctrl_c)
         record = None

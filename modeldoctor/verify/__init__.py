@@ -1,8 +1,10 @@
 """fix --verify: cures tried on copies under several seeds, kept only when reruns prove them.
 
 `loop` runs the rounds (treat one finding, run the trials, re-diagnose),
-`judgement` decides each trial's verdict, `trials` runs the jobs (a local
-process pool, or any `TrialRunner`).
+`judgement` decides each trial's verdict, `schedule` keeps the trials in
+flight (sent in batches, collected, cancelled), `trials` is the runner
+interface and the local pool, `ray_runner` the Ray one (imported only when
+asked for), `runners` picks one from the options.
 """
 
 from modeldoctor.verify.judgement import judge, target_measure, treatable, weaker

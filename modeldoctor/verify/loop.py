@@ -4,13 +4,19 @@ The method this project follows is iterative: diagnose, treat one thing,
 check, repeat. A cure is accepted when its finding is gone (or clearly
 weaker) and the target metric is not worse beyond the seed-to-seed noise;
 otherwise the rule's next cure is tried.
+
+Scheduling (`Schedule`): by default every candidate cure of a finding is
+sent with all its seeds in one batch (and, while the untreated seeds still
+run, the cures of what the first of them shows), judged in the rule's order
+as they come back, and what is no longer needed is cancelled once one is
+accepted. `sequential` sends one cure at a time, as before. Either way the
+same cures are judged on the same seeds in the same order: the verdicts do
+not depend on the schedule, the runner or the order runs finish in.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import functools
-import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -23,11 +29,37 @@ from modeldoctor.ftypes import Finding, Prescription, Trial
 from modeldoctor.prescribe import allowed, prescribe
 from modeldoctor.record import RunRecord
 from modeldoctor.rules import Catalog
-from modeldoctor.run.runner import RunOptions
+from modeldoctor.run.runner import RunOptions, RunOutcome
 from modeldoctor.run.triage import failure
 from modeldoctor.treatment import TreatmentError, treat
 from modeldoctor.verify.judgement import Verification, judge, target_measure, treatable
-from modeldoctor.verify.trials import TRIAL_PREFIX, TrialJob, TrialRunner
+from modeldoctor.verify.schedule import Board, Schedule, Trials
+from modeldoctor.verify.trials import LostRun, TrialRunner
+
+UNTREATED = "untreated"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One cure of a finding, prepared: its treated source to run, or why it declined."""
+
+    label: str
+    trial: Callable[..., Trial]  # the Trial fields every verdict of this cure shares
+    source: str | None = None
+    applied: Prescription | None = None
+    declined: str | None = None
+
+
+def split(outcomes: Sequence[RunOutcome]) -> tuple[list[RunRecord], list[str]]:
+    """The records of whole runs, and why each other seed's run cannot be compared."""
+    records, failures = [], []
+    for seed, outcome in enumerate(outcomes):
+        reason = outcome.reason if isinstance(outcome, LostRun) else failure(outcome)
+        if reason is not None or outcome.record is None:
+            failures.append(f"seed {seed}: {reason}")
+        else:
+            records.append(outcome.record)
+    return records, failures
 
 
 @dataclass
@@ -45,38 +77,42 @@ class Verifier:
     on_event: Callable[[str], None] = lambda message: None
     # --select/--ignore and suppression comments, given the findings and the source they came from
     keep: Callable[[Sequence[Finding], str], list[Finding]] = lambda findings, source: list(findings)
+    schedule: Schedule = Schedule.BATCHED
+    python: str | None = None  # the trials' interpreter; None: the one of whichever process runs them
+    on_board: Callable[[Board], None] = lambda board: None
 
-    def runs(self, source: str) -> tuple[list[RunRecord], list[str], float]:
-        """Run `source` as a copy beside the script (so relative paths work) under each seed."""
-        started = time.perf_counter()
-        with tempfile.NamedTemporaryFile("w", suffix=".py", prefix=f"{TRIAL_PREFIX}{self.script.stem}-",
-                                         dir=self.script.parent, delete=False, encoding="utf-8") as copy:
-            copy.write(source)
-        try:
-            jobs = [TrialJob(Path(copy.name), self.args, dataclasses.replace(self.options, seed=seed))
-                    for seed in range(self.seeds)]
-            outcomes = self.runner.run(jobs)
-        finally:
-            Path(copy.name).unlink(missing_ok=True)
-        records, failures = [], []
-        for seed, outcome in enumerate(outcomes):
-            reason = failure(outcome)
-            if reason is not None or outcome.record is None:
-                failures.append(f"seed {seed}: {reason}")
-            else:
-                records.append(outcome.record)
-        return records, failures, time.perf_counter() - started
+    def trials(self) -> Trials:
+        """The job template: the script's place relative to the working directory, so it travels."""
+        cwd = Path.cwd()
+        script = self.script.resolve()
+        if script.is_relative_to(cwd.resolve()):
+            script = script.relative_to(cwd.resolve())
+        return Trials(self.runner, script, cwd, self.args, self.options, self.seeds, self.python, self.on_board)
 
     def over_budget(self, started: float) -> bool:
         return self.budget is not None and time.perf_counter() - started > self.budget
 
+    def diagnosis(self, records: Sequence[RunRecord], source: str) -> list[Finding]:
+        return self.keep(diagnose_runs(records, self.thresholds, self.catalog), source)
+
     def verify(self, source: str) -> Verification:
+        trials = self.trials()
+        try:
+            return self._verify(source, trials)
+        finally:
+            trials.close()
+
+    def _verify(self, source: str, trials: Trials) -> Verification:
         started = time.perf_counter()
-        records, failures, _ = self.runs(source)
+        trials.send([(UNTREATED, source)])
+        if self.schedule is Schedule.BATCHED:
+            self.look_ahead(source, trials)
+        records, failures = split(trials.collect(source))
         if failures or not records:
             raise TreatmentError("the untreated script could not be run under every seed: " + "; ".join(failures))
-        findings = self.keep(diagnose_runs(records, self.thresholds, self.catalog), source)
-        trials: list[Trial] = []
+        trials.label(source, "diagnosed")
+        findings = self.diagnosis(records, source)
+        done: list[Trial] = []
         accepted: list[Prescription] = []
         untreatable: set[str] = set()
         round_ = 0
@@ -86,50 +122,97 @@ class Verifier:
             if not candidates:
                 break
             finding = candidates[0]
-            result = self.treat_one(source, finding, records, round_, started)
-            trials.extend(result[0])
+            result = self.treat_one(source, finding, records, round_, started, trials)
+            done.extend(result[0])
             if result[1] is None:
                 untreatable.add(finding.name)
                 continue
             prescription, source, records = result[1], result[2], result[3]
             accepted.append(prescription)
-            findings = self.keep(diagnose_runs(records, self.thresholds, self.catalog), source)
-        return Verification(source, tuple(trials), tuple(accepted), tuple(records), tuple(findings))
+            findings = self.diagnosis(records, source)
+        return Verification(source, tuple(done), tuple(accepted), tuple(records), tuple(findings))
 
-    def treat_one(self, source: str, finding: Finding, records: list[RunRecord], round_: int, started: float,
-                  ) -> tuple[list[Trial], Prescription | None, str, list[RunRecord]]:
-        """Try the finding's cures in the rule's order; the first that works is kept."""
+    def look_ahead(self, source: str, trials: Trials) -> None:
+        """While untreated seeds still run, send the cures of what the ones back so far show.
+
+        Runs the whole diagnosis does not want (another finding, other parameters) are cancelled then;
+        the ones that match are reused as they are: only when they run changes, not what is judged."""
+        ahead: list[str] = []
+        while not trials.complete(source):
+            records, failures = split(trials.more(source))
+            if failures or trials.complete(source):
+                return
+            findings = treatable(self.diagnosis(records, source), set())
+            plan = self.candidates(source, findings[0], records, 1) if findings else []
+            wanted = [(c.label, c.source) for c in plan if c.source is not None]
+            if [s for _, s in wanted] != ahead:
+                trials.keep_only([source, *(s for _, s in wanted)], ahead=True)
+                trials.send(wanted)
+                ahead = [s for _, s in wanted]
+
+    def candidates(self, source: str, finding: Finding, records: list[RunRecord], round_: int) -> list[Candidate]:
+        """The finding's cures in the rule's order, each treated (pure and quick: nothing runs here)."""
         rule = self.catalog.by_code(finding.code)
         before = target_measure(records)
-        trials: list[Trial] = []
+        plan = []
         for index, cure in enumerate(rule.cures if rule else ()):
-            if not allowed(cure, self.unsafe) or self.over_budget(started):
+            if not allowed(cure, self.unsafe):
                 continue
             (prescription,) = prescribe([finding], self.catalog, records, self.transforms, self.unsafe,
                                         {finding.name: index})
-            # What every trial of this cure records, whatever its verdict; a partial keeps the fields typed.
             trial = functools.partial(Trial, code=finding.code, finding=finding.name, transform=cure.transform or "",
                                       params=prescription.params, before=before, evidence_before=finding.evidence,
                                       seeds=tuple(range(self.seeds)), round=round_)
+            label = f"{finding.code} {finding.name} → {cure.transform}"
             try:
                 treated = treat(source, [prescription], self.transforms)
             except TreatmentError as error:
-                trials.append(trial(verdict="declined", reason=str(error)))
+                plan.append(Candidate(label, trial, declined=str(error)))
                 continue
             applied = treated.prescriptions[0]
             if not applied.applied:
-                trials.append(trial(verdict="declined", reason=applied.declined or "nothing to change"))
-                continue
-            self.on_event(f"trying {cure.transform} for {finding.name} ({self.seeds} seeds)")
-            after_records, failures, wall = self.runs(treated.source)
-            if failures:
-                trials.append(trial(verdict="failed", reason="; ".join(failures), wall_time=wall, edits=applied.edits))
-                continue
-            after_findings = diagnose_runs(after_records, self.thresholds, self.catalog)
-            verdict, reason, after, evidence = judge(finding, before, after_records, after_findings)
-            trials.append(trial(verdict=verdict, reason=reason, after=after, evidence_after=evidence,
-                                wall_time=wall, edits=applied.edits))
-            self.on_event(f"{verdict}: {reason}")
-            if verdict == "accepted":
-                return trials, applied, treated.source, after_records
-        return trials, None, source, records
+                plan.append(Candidate(label, trial, declined=applied.declined or "nothing to change"))
+            else:
+                plan.append(Candidate(label, trial, treated.source, applied))
+        return plan
+
+    def treat_one(self, source: str, finding: Finding, records: list[RunRecord], round_: int, started: float,
+                  trials: Trials) -> tuple[list[Trial], Prescription | None, str, list[RunRecord]]:
+        """Judge the finding's cures in the rule's order; the first that works is kept, the rest cancelled."""
+        plan = self.candidates(source, finding, records, round_)
+        runnable = [(c.label, c.source) for c in plan if c.source is not None]
+        if self.schedule is Schedule.BATCHED:
+            trials.keep_only((s for _, s in runnable), ahead=True)  # what the look-ahead sent and is not wanted
+            trials.send(runnable)
+            self.on_event(f"trying {len(runnable)} cure(s) for {finding.name} at once ({self.seeds} seeds each)")
+        before = target_measure(records)
+        done: list[Trial] = []
+        try:
+            for candidate in plan:
+                if self.over_budget(started):
+                    break
+                if candidate.source is None or candidate.applied is None:
+                    done.append(candidate.trial(verdict="declined", reason=candidate.declined))
+                    continue
+                if self.schedule is Schedule.SEQUENTIAL:
+                    trials.send([(candidate.label, candidate.source)])
+                    self.on_event(f"trying {candidate.label.split(' → ')[-1]} for {finding.name} ({self.seeds} seeds)")
+                outcomes = trials.collect(candidate.source)
+                wall = max((o.wall_time for o in outcomes), default=0.0)
+                after_records, failures = split(outcomes)
+                if failures:
+                    done.append(candidate.trial(verdict="failed", reason="; ".join(failures), wall_time=wall,
+                                                edits=candidate.applied.edits))
+                    trials.label(candidate.source, "failed")
+                    continue
+                after_findings = diagnose_runs(after_records, self.thresholds, self.catalog)
+                verdict, reason, after, evidence = judge(finding, before, after_records, after_findings)
+                done.append(candidate.trial(verdict=verdict, reason=reason, after=after, evidence_after=evidence,
+                                            wall_time=wall, edits=candidate.applied.edits))
+                trials.label(candidate.source, verdict)
+                self.on_event(f"{verdict}: {reason}")
+                if verdict == "accepted":
+                    return done, candidate.applied, candidate.source, after_records
+            return done, None, source, records
+        finally:
+            trials.keep_only(())  # a cure accepted, or the budget spent: nothing else of this finding is needed

@@ -4,7 +4,8 @@ conftest puts this folder on PYTHONPATH for tests not marked `slow`, with
 MODELDOCTOR_TEST_TRAINING_MARK naming a file. Any Python child they start
 (the CLI, the probe under it, a script) that imports a deep-learning framework
 writes that file, and the test fails: it trains (TensorFlow alone starts in
-about 5 s), so it belongs to the slow suite. Nothing is blocked or changed;
+about 5 s), so it belongs to the slow suite. Ray counts too: a local Ray
+starts a dozen processes in about 5 s. Nothing is blocked or changed;
 without the variable this file does nothing.
 """
 
@@ -12,7 +13,7 @@ import os
 import sys
 
 _MARK = os.environ.get("MODELDOCTOR_TEST_TRAINING_MARK")
-_HEAVY = frozenset({"tensorflow", "keras", "tf_keras", "jax", "torch"})
+_HEAVY = frozenset({"tensorflow", "keras", "tf_keras", "jax", "torch", "ray"})
 
 
 class _Watch:
