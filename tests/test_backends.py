@@ -129,3 +129,15 @@ def test_a_backend_in_the_configuration_is_checked(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "backend 'mxnet' in [tool.modeldoctor]: choose one of tensorflow, jax, torch" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_a_first_step_that_crashes_on_nan_data_names_the_data(tmp_path: Path) -> None:
+    """PyTorch's binary cross-entropy raises on the NaN prediction that TensorFlow turns into a NaN loss:
+    no epoch is observed (exit 2), and the hint names what the probe did see, the NaN in the inputs."""
+    result = cli("check", str(FIXTURES / "learning" / "non_finite_data_missing_values.py"), "--backend", "torch",
+                 "-q")
+    assert result.returncode == 2, result.stderr
+    assert "crashed with RuntimeError: all elements of input should be between 0 and 1 before its first epoch" \
+        in result.stderr
+    assert "hint: the training data holds NaN/Inf (162 input values; non-finite-data)" in result.stderr

@@ -162,13 +162,25 @@ def _missing_backend(message: str) -> str | None:
             f"the script's environment: pip install 'modeldoctor[{match.group(1)}]', or choose another --backend")
 
 
+def _nonfinite_data(fit: FitRecord) -> str | None:
+    """What the probe saw before a first step crashed: NaN/Inf in the data explains most such crashes
+    (PyTorch's binary cross-entropy refuses a NaN prediction where TensorFlow returns a NaN loss)."""
+    counts = [f"{stats.nonfinite:,} {side} values" for side, stats in (("input", fit.inputs), ("target", fit.labels))
+              if stats is not None and stats.nonfinite]
+    if not counts:
+        return None
+    return (f"the training data holds NaN/Inf ({' and '.join(counts)}; non-finite-data): impute or drop those rows, "
+            f"then run modeldoctor again")
+
+
 def _no_epoch(record: RunRecord, script: Path) -> CannotDiagnose:
     """Fits started, none finished an epoch: nothing about training was observed."""
     fit = record.fits[0]
     status = record.exit.status
     what = f"{script}: {_where(record, fit)} {_ended(record)} before its first epoch ended; no epoch was recorded"
     if status == Status.ERROR:
-        return CannotDiagnose(what, "fix the error below (the script's own traceback), then run modeldoctor again",
+        return CannotDiagnose(what, _nonfinite_data(fit)
+                              or "fix the error below (the script's own traceback), then run modeldoctor again",
                               _tail(record.exit.traceback))
     if status == Status.TIMEOUT:
         return CannotDiagnose(what, "shorten the epochs with --max-steps N, or allow more with --timeout SECONDS",
