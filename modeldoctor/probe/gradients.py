@@ -12,6 +12,7 @@ Dropout masks are left alone, and samples taken at different steps compare.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -34,18 +35,27 @@ def _tensorflow(model: Any, x: Any, y: Any) -> list[Any]:
 
 
 def _jax(model: Any, x: Any, y: Any) -> list[Any]:
-    """`jax.grad` over the model's stateless loss: JAX has no tape, and its trainer keeps no state on the model."""
-    import jax
+    """`jax.grad` over the model's stateless loss (JAX has no tape, and its trainer keeps no state on the
+    model), compiled once per model: traced op by op, the first sample of a fit would cost seconds."""
+    compiled = id(getattr(model, "_compile_loss", None))  # a new compile() may change the loss: trace again
+    cached = _JAX_GRADS.get(model)
+    grad = cached[1] if cached is not None and cached[0] == compiled else None
+    if grad is None:
+        import jax
 
-    trainable = [v.value for v in model.trainable_variables]
-    non_trainable = [v.value for v in model.non_trainable_variables]
-    metrics = [v.value for v in model.metrics_variables]
+        def loss_of(trainable: list[Any], non_trainable: list[Any], metrics: list[Any], x: Any, y: Any) -> Any:
+            loss, _ = model.compute_loss_and_updates(trainable, non_trainable, metrics, x, y, None, training=False)
+            return loss
 
-    def loss_of(values: list[Any]) -> Any:
-        loss, _ = model.compute_loss_and_updates(values, non_trainable, metrics, x, y, None, training=False)
-        return loss
+        grad = jax.jit(jax.grad(loss_of))
+        _JAX_GRADS[model] = (compiled, grad)
+    values = [[v.value for v in variables] for variables in
+              (model.trainable_variables, model.non_trainable_variables, model.metrics_variables)]
+    return list(grad(*values, x, y))
 
-    return list(jax.grad(loss_of)(trainable))
+
+# The compiled gradient of each model a fit samples (with the compile it was traced for); it goes with the model.
+_JAX_GRADS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 
 
 def _torch(model: Any, x: Any, y: Any) -> list[Any]:
