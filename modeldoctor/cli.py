@@ -133,15 +133,6 @@ def guarded(step: Callable[..., Any], *args: Any) -> Any:
         fail(str(error))
 
 
-def verified_fix(request: Any, source: str, catalog: Any, opts: dict[str, Any], unsafe: bool) -> Any:
-    from modeldoctor.fixing import verify
-    from modeldoctor.report.trial_board import TrialBoard
-
-    with TrialBoard() as board:
-        return guarded(verify, request, source, catalog, opts["runtime_thresholds"], selection(opts), unsafe,
-                       opts["seeds"], trial_settings(opts), opts.get("budget"), board.say(say), board)
-
-
 def diagnosis(request: Any, opts: dict[str, Any], catalog: Any) -> Any:
     from modeldoctor.checkup import diagnose
     from modeldoctor.report.progress import Progress
@@ -206,14 +197,6 @@ def list_rules(ctx: click.Context, **_: Any) -> None:
               help="Write the cured script to this path instead of SCRIPT.")
 @click.option("--unsafe-fixes", "unsafe_fixes", is_flag=True,
               help="Also apply cures that change training (most do); safe ones never change the trained model.")
-@click.option("--verify", "verify", is_flag=True,
-              help="Try each cure on a copy under several seeds; keep only those that remove the finding "
-                   "without making the validation result worse. Repeats until nothing is left to treat.")
-@click.option("--seeds", type=click.IntRange(min=1), default=3, show_default=True,
-              help="Seeds per trial with --verify.")
-@click.option("--jobs", type=click.IntRange(min=1), help="Trials in parallel with --verify [default: what the "
-              "machine holds].")
-@click.option("--budget", type=float, help="Stop trying cures after this many seconds (--verify).")
 @trial_options
 @report_options
 @click.pass_context
@@ -231,7 +214,7 @@ def fix(ctx: click.Context, script: Path, script_args: tuple[str, ...], **_: Any
         modeldoctor fix --static train.py             # source-only findings, no training
     """
     from modeldoctor.checkup import exit_code
-    from modeldoctor.fixing import prescribed, read_source, write_cured
+    from modeldoctor.fixing import prescribed, read_source, verify_on_board, write_cured
     from modeldoctor.report.summary import fix_summary
     from modeldoctor.run.triage import check_script
 
@@ -242,7 +225,8 @@ def fix(ctx: click.Context, script: Path, script_args: tuple[str, ...], **_: Any
     source = read_source(script)  # the file's own newlines kept; a notebook's cells as one script
     request, unsafe = run_request(script, script_args, opts), bool(opts.get("unsafe_fixes"))
     if opts.get("verify"):
-        result = verified_fix(request, source, catalog, opts, unsafe)
+        result = guarded(verify_on_board, request, source, catalog, opts["runtime_thresholds"], selection(opts),
+                         unsafe, opts["seeds"], trial_settings(opts), opts.get("budget"), say)
     else:
         result = guarded(prescribed, request, source, catalog, opts["runtime_thresholds"], opts["static_thresholds"],
                          selection(opts), unsafe, bool(opts.get("static")), None, say)

@@ -91,6 +91,17 @@ def prescribed(request: RunRequest, source: str, catalog: Catalog, thresholds: T
         request.script, source, base, selection.keep(found, source), catalog, records, unsafe, expected))
 
 
+def verify_on_board(request: RunRequest, source: str, catalog: Catalog, thresholds: Thresholds,
+                    selection: Selection, unsafe: bool, seeds: int, settings: TrialSettings, budget: float | None,
+                    on_event: Callable[[str], None]) -> FixResult:
+    """fix --verify with the live trial table on stderr (the verdict lines only, when stderr is a log)."""
+    from modeldoctor.report.trial_board import TrialBoard
+
+    with TrialBoard() as board:
+        return verify(request, source, catalog, thresholds, selection, unsafe, seeds, settings, budget,
+                      board.say(on_event), board)
+
+
 def verify(request: RunRequest, source: str, catalog: Catalog, thresholds: Thresholds, selection: Selection,
            unsafe: bool, seeds: int, settings: TrialSettings, budget: float | None, on_event: Callable[[str], None],
            on_board: Callable[[Board], None] = lambda board: None) -> FixResult:

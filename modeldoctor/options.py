@@ -195,7 +195,7 @@ def legacy_options(opts: dict[str, Any]) -> None:
 
 
 def trial_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Where and how `fix --verify` runs its trials (`runner`, `address`... in [tool.modeldoctor] too)."""
+    """`fix --verify`, and where and how it runs its trials (`runner`, `address`... in [tool.modeldoctor] too)."""
     fn = click.option("--trial-memory", "trial_memory", type=click.FloatRange(min=0), metavar="GB",
                       help="Memory each trial asks Ray for, in GB.")(fn)
     fn = click.option("--trial-gpus", "trial_gpus", type=click.FloatRange(min=0), default=0.0, show_default=True,
@@ -210,6 +210,14 @@ def trial_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     fn = click.option("--runner", type=click.Choice(("local", "ray")), default="local", show_default=True,
                       help="Run the trials in a pool on this machine, or as Ray tasks (pip install "
                            "'modeldoctor[ray]').")(fn)
+    fn = click.option("--budget", type=float, help="Stop trying cures after this many seconds (--verify).")(fn)
+    fn = click.option("--jobs", type=click.IntRange(min=1), help="Trials in parallel with --verify [default: what "
+                      "the machine holds].")(fn)
+    fn = click.option("--seeds", type=click.IntRange(min=1), default=3, show_default=True,
+                      help="Seeds per trial with --verify.")(fn)
+    fn = click.option("--verify", "verify", is_flag=True,
+                      help="Try each cure on a copy under several seeds; keep only those that remove the finding "
+                           "without making the validation result worse. Repeats until nothing is left to treat.")(fn)
     return fn
 
 
