@@ -59,7 +59,7 @@ def peek(x: Any, y: Any) -> Peek:
         return Peek(SampleBatch(inputs, _rows(as_array(y)), "array"), data=x)
     try:
         if hasattr(x, "element_spec"):
-            return _found(_first(iter(x.take(1))), "dataset", x)
+            return _found(next(iter(x.take(1))), "dataset", x)
         if _is_torch_loader(x):
             return _torch_loader(x)
         if inspect.isgenerator(x):
@@ -105,10 +105,6 @@ def _found(element: Any, source: str, data: Any) -> Peek:
         return Peek(None, f"the {source}'s first batch holds no arrays the probe can read", data=data)
     return Peek(SampleBatch(_map(lambda v: v[:SAMPLE_ROWS], x), _map(lambda v: v[:SAMPLE_ROWS], y), source),
                 data=data)
-
-
-def _first(iterator: Iterator[Any]) -> Any:
-    return next(iterator)
 
 
 def _numpy(value: Any) -> np.ndarray | None:
