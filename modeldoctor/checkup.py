@@ -17,6 +17,7 @@ from modeldoctor import record as rec
 from modeldoctor.diagnose import (detectors_for, diagnose_run, diagnose_runs, unjudged_for_missing,
                                   unjudged_on_partial)
 from modeldoctor.diagnose.history import history_record
+from modeldoctor.diagnose.live import settings_for
 from modeldoctor.diagnose.thresholds import Thresholds
 from modeldoctor.ftypes import Finding, Report, Scope
 from modeldoctor.record import RunRecord
@@ -59,6 +60,8 @@ class RunRequest:
     runs: int = 1
     save_record: Path | None = None  # keep the record (run k of --runs at NAME.k.json)
     from_record: Path | None = None  # diagnose a kept record instead of running
+    # Stop training once a finding is decisive (--full: no). Never with several seeds: the spread needs whole runs.
+    stop_early: bool = True
 
 
 def diagnose(request: RunRequest, thresholds: Thresholds, catalog: Catalog,
@@ -73,9 +76,10 @@ def diagnose(request: RunRequest, thresholds: Thresholds, catalog: Catalog,
             if target is not None:
                 rec.save(record, target if index == 0 else target.with_name(f"{target.stem}.{index}{target.suffix}"))
 
+        live = settings_for(thresholds, catalog, stop=request.stop_early and request.runs == 1)
+        options = dataclasses.replace(request.options, live=live) if request.options.live is None else request.options
         try:
-            records = run_records(request.script, request.args, request.options, request.runs, on_progress, keep,
-                                  notice)
+            records = run_records(request.script, request.args, options, request.runs, on_progress, keep, notice)
         except CannotDiagnose as error:
             raise with_migration_hint(error, request.script, catalog) from None
     return diagnose_records(str(request.script), records, thresholds, catalog)

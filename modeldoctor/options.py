@@ -126,7 +126,9 @@ def run_request(script: Path, script_args: tuple[str, ...], opts: dict[str, Any]
     options = RunOptions(python=opts["python"], timeout=opts["timeout"], max_epochs=opts.get("epochs"),
                          max_steps=opts.get("max_steps"), seed=opts.get("seed"), quiet=opts["quiet"],
                          verbose=opts.get("verbose", False), backend=backend)
-    return RunRequest(script, script_args, options, opts["runs"], opts.get("save_record"), opts.get("from_record"))
+    stop_early = bool(opts.get("stop_early", True)) and not opts.get("full")
+    return RunRequest(script, script_args, options, opts["runs"], opts.get("save_record"), opts.get("from_record"),
+                      stop_early)
 
 
 def report_options(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -164,6 +166,13 @@ def run_options(fn: Callable[..., Any]) -> Callable[..., Any]:
                       help="Cap every fit at N epochs for a quick probe.")(fn)
     fn = click.option("--max-steps", "max_steps", type=click.IntRange(min=1),
                       help="Cap every epoch at N steps for a quick probe.")(fn)
+    fn = click.option("--full", is_flag=True,
+                      help="Run training to its end even when a finding is decisive earlier (the same as "
+                           "--no-stop-early).")(fn)
+    fn = click.option("--stop-early/--no-stop-early", "stop_early", default=True, show_default=True,
+                      help="Stop training as soon as a finding is decisive (the rest of the run could not change "
+                           "it: every ReLU unit of a layer dead, NaN data, ...); the report says where it stopped. "
+                           "Never with --runs N, whose spread needs whole runs.")(fn)
     fn = click.option("--runs", type=click.IntRange(min=1), default=1, show_default=True,
                       help="Run N times with different seeds, and diagnose the spread (prediction problems).")(fn)
     fn = click.option("--seed", type=int, help="Seed the run (and offset the script's own seeds by it).")(fn)

@@ -184,6 +184,17 @@ class BatchLoss:
 
 
 @dataclass
+class Decision:
+    """Why the live diagnosis stopped a fit part-way: its finding was decisive (the rest could not change it)."""
+
+    finding: str
+    why: str  # the detector's declared reason
+    message: str  # the finding's own message at that moment
+    epoch: int  # epochs completed when it stopped
+    step: int  # training steps taken
+
+
+@dataclass
 class FitRecord:
     index: int
     model: ModelInfo
@@ -203,6 +214,7 @@ class FitRecord:
     wall_time: float = 0.0
     final: dict[str, float] = field(default_factory=dict)  # validation of the model fit leaves behind
     missing: list[Missing] = field(default_factory=list)  # signals not observed, each once, with its reason
+    decided: Decision | None = None  # the live diagnosis stopped this fit: it was not run to its end
 
     def miss(self, signal: Signal, reason: str) -> None:
         """Note a signal as not observed (the first reason given for it is kept)."""
@@ -221,6 +233,7 @@ class Status(str, Enum):
     INTERRUPTED = "interrupted"  # Ctrl-C in the doctor
     TERMINATED = "terminated"  # SIGTERM from someone else
     KILLED = "killed"  # died without a word (SIGKILL, out of memory, os._exit)
+    DECIDED = "decided"  # the live diagnosis stopped the script: a finding was decisive (see FitRecord.decided)
 
 
 @dataclass

@@ -28,6 +28,10 @@ once, on its decorator, and read from here by the ranking and the verifier:
   higher value is worse, `("grad_to_weight_median", True)`; the verifier
   calls a cure "clearly weaker" on it. Without one, a finding that is still
   there after a cure is never clearly weaker.
+- `decisive`: when the finding, seen on a fit still training, is settled so
+  that the rest of the run could not change the verdict (`Decisive`): the
+  live diagnosis (`diagnose.live`) then stops training and says why. A
+  finding without it never stops a run: it is judged on the whole curve.
 
 `check_detectors` proves, where the detectors meet the rule catalog, that
 every detector has a rule of its own family and names only known causes.
@@ -59,6 +63,32 @@ class Band(str, Enum):
     PREDICTION = "prediction"
 
 
+def always(finding: Finding, fit: Any, t: Any) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class Decisive:
+    """When a finding seen part-way is final: it is the primary finding at `held` consecutive epoch ends
+    (0: at any look, a sampled step included) and `when(finding, fit, thresholds)` holds.
+
+    `why` is the reason in the report's words: "stopped at epoch 2 of 40: dying-relu was decisive (<why>)".
+    """
+
+    why: str
+    held: int = 1
+    when: Callable[[Finding, Any, Any], bool] = always
+
+
+def seen_for(samples: int = 0, epochs: int = 0) -> Callable[[Finding, Any, Any], bool]:
+    """A `Decisive.when` asking for enough evidence first: this many sampled steps and completed epochs."""
+
+    def enough(finding: Finding, fit: Any, t: Any) -> bool:
+        return len(fit.samples) >= samples and len(fit.epochs) >= epochs
+
+    return enough
+
+
 @dataclass(frozen=True)
 class DetectorInfo:
     name: str
@@ -70,6 +100,7 @@ class DetectorInfo:
     rank: tuple[Band, float] | None = None  # band and position within it; None sorts last, by name
     weaker: tuple[str, bool] | None = None  # evidence key of how bad, and whether higher is worse
     reads: tuple[Signal, ...] = ()  # sampled signals it judges from; without them it cannot speak
+    decisive: Decisive | None = None  # when a fit still training can stop on it (see `Decisive`)
 
     def sort_key(self) -> tuple[int, float, str]:
         """The rank as a sort key: band, position, then name (so equal ranks and no rank stay deterministic)."""
@@ -93,9 +124,10 @@ class Detector(Protocol):
 def detector(name: str, family: Family, needs: str = "run", whole_curve: bool = False, *,
              causes: Sequence[str | Band] = (), rank: tuple[Band, float] | None = None,
              weaker: tuple[str, bool] | None = None,
-             reads: Sequence[Signal] = ()) -> Callable[[DetectorFn], DetectorFn]:
+             reads: Sequence[Signal] = (),
+             decisive: Decisive | None = None) -> Callable[[DetectorFn], DetectorFn]:
     """Mark a detector and declare its finding's facts (see the module docstring)."""
-    info = DetectorInfo(name, family, needs, whole_curve, tuple(causes), rank, weaker, tuple(reads))
+    info = DetectorInfo(name, family, needs, whole_curve, tuple(causes), rank, weaker, tuple(reads), decisive)
 
     def mark(fn: DetectorFn) -> DetectorFn:
         fn.detector_info = info  # type: ignore[attr-defined]

@@ -21,7 +21,7 @@ from types import FrameType
 
 from modeldoctor.probe.importhook import when_imported
 from modeldoctor.probe.locate import UserFiles
-from modeldoctor.probe.session import ProbeSession, env_int
+from modeldoctor.probe.session import Decided, ProbeSession, env_int
 from modeldoctor.record import ExitInfo, RunRecord, Status
 
 PROBE_DIR = str(Path(__file__).resolve().parent)
@@ -69,6 +69,11 @@ def main() -> int:
         files=files,
         progress_path=Path(progress) if progress else None,
     )
+    live = os.environ.get("MODELDOCTOR_LIVE")
+    if live:
+        from modeldoctor.diagnose.live import LiveSettings
+
+        session.live = LiveSettings.from_json(live)
     if seed is not None:
         random.seed(seed)
     if os.environ.get("MODELDOCTOR_QUIET_WARNINGS"):
@@ -90,6 +95,10 @@ def main() -> int:
         else:
             runpy.run_path(str(script), run_name="__main__")
         record.exit = ExitInfo()
+    except Decided as decided:
+        (decision,) = decided.args
+        record.exit = ExitInfo(status=Status.DECIDED, returncode=0,
+                               message=f"stopped by modeldoctor: {decision.finding} was decisive")
     except Terminated:
         code = 128 + signal.SIGTERM
         record.exit = ExitInfo(status=Status.TERMINATED, returncode=code, message="terminated (SIGTERM)")

@@ -29,8 +29,10 @@ def make_recorder(
     describe_layers: Callable[[Any, list[Any]], None],
     on_change: Callable[[str], None],
     validation: tuple[Any, Any] | None = None,
+    look: Callable[[bool, int], bool] | None = None,
 ) -> Any:
-    """Build the callback; `keras` is the user's already-imported module."""
+    """Build the callback; `keras` is the user's already-imported module. `look(epoch_end, step)` is the
+    live diagnosis, asked after each sampled step and epoch: True stops training (a decisive finding)."""
 
     class ModelDoctorRecorder(keras.callbacks.Callback):
         def __init__(self) -> None:
@@ -95,6 +97,8 @@ def make_recorder(
                 fit.batch_losses.append(BatchLoss(step=step, epoch=self._epoch, loss=loss))
             if self._sampled(step):
                 self._sample(step, loss)
+                if look is not None and look(False, step + 1):
+                    self.model.stop_training = True
 
         def _sample(self, step: int, loss: float | None) -> None:
             model = self.model  # on JAX: the weights after this step, synced back
@@ -119,12 +123,14 @@ def make_recorder(
         def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
             values = {k: _as_float(v) for k, v in (logs or {}).items()}
             fit.epochs.append({k: v for k, v in values.items() if v is not None})
+            if look is not None and fit.decided is None and look(True, self._step):
+                self.model.stop_training = True
             on_change("epoch")
 
         def on_train_end(self, logs: Any = None) -> None:
-            fit.completed = not fit.stopped_on_nan
+            fit.completed = not fit.stopped_on_nan and fit.decided is None
             fit.wall_time = time.perf_counter() - self._started
-            if validation is not None and not fit.stopped_on_nan:
+            if validation is not None and fit.completed:
                 # The model fit leaves behind: EMA weights are swapped in and EarlyStopping has
                 # restored its best weights by now; the epoch logs saw neither.
                 try:

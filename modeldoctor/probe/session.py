@@ -25,6 +25,12 @@ from modeldoctor.probe.locate import UserFiles, user_location
 from modeldoctor.probe.recorder import make_recorder
 from modeldoctor.record import planned_epochs
 
+
+class Decided(BaseException):
+    """The live diagnosis stopped a fit on a decisive finding: the script ends there (`__main__` says so).
+
+    A BaseException, so the script's own `except Exception` around `fit` does not swallow it."""
+
 @dataclass
 class ProbeSession:
     record: rec.RunRecord
@@ -35,6 +41,7 @@ class ProbeSession:
     compiles: dict[int, dict[str, Any]] = field(default_factory=dict)
     started: float = field(default_factory=time.perf_counter)
     in_fit: bool = False
+    live: Any = None  # LiveSettings: look at each fit while it trains (None: only record, as Doctor() does)
 
     def save(self) -> None:
         self.record.wall_time = time.perf_counter() - self.started
@@ -44,11 +51,15 @@ class ProbeSession:
         if event in ("epoch", "fit-end"):
             # Every epoch's end is on disk (atomically): a timeout, Ctrl-C or kill keeps what was seen.
             self.save()
+        self.tell({"event": event})
+
+    def tell(self, line: dict[str, Any]) -> None:
+        """One progress line for the doctor's display, about the fit in progress."""
         if self.progress_path is None or not self.record.fits:
             return
         fit = self.record.fits[-1]
         line = {
-            "event": event,
+            **line,
             "fit": fit.index,
             "epoch": len(fit.epochs),
             "epochs": planned_epochs(fit.fit_args.epochs, self.record.max_epochs),
@@ -104,6 +115,7 @@ class ProbeSession:
             if "x" in bound.arguments:
                 bound.arguments["x"] = looked.data  # a generator's peeked batch, put back
             fit_record = session.new_fit(model, bound.arguments, looked)
+            look = session.looker(fit_record) if session.live is not None else None
             recorder = make_recorder(
                 keras,
                 fit_record,
@@ -111,6 +123,7 @@ class ProbeSession:
                 functools.partial(session.describe_model, fit_record),
                 session.progress,
                 _validation(bound.arguments),
+                look,
             )
             callbacks = bound.arguments.get("callbacks")
             if callbacks is None or isinstance(callbacks, (list, tuple)):
@@ -119,12 +132,31 @@ class ProbeSession:
                 callbacks.append(recorder)
             session.in_fit = True
             try:
-                return original(*bound.args, **bound.kwargs)
+                history = original(*bound.args, **bound.kwargs)
             finally:
                 session.in_fit = False
                 session.save()
+            if fit_record.decided is not None:
+                raise Decided(fit_record.decided)
+            return history
 
         return fit
+
+    def looker(self, fit: rec.FitRecord) -> Any:
+        """The live diagnosis of one fit, as the recorder calls it: True when training should stop."""
+        live = self.live.diagnosis()
+
+        def look(epoch_end: bool, step: int) -> bool:
+            seen = live.look(fit, epoch_end, step)
+            for finding in seen.new:
+                self.tell({"event": "suspect", "finding": finding.name, "message": finding.message})
+            if seen.decision is None:
+                return False
+            fit.decided = seen.decision
+            self.tell({"event": "decided", "finding": seen.decision.finding, "why": seen.decision.why})
+            return True
+
+        return look
 
     def new_fit(self, model: Any, arguments: dict[str, Any], looked: Peek) -> rec.FitRecord:
         callbacks = arguments.get("callbacks") or []

@@ -24,6 +24,18 @@ from rich.live import Live
 from rich.spinner import Spinner
 
 
+def verdict(event: dict[str, Any]) -> str | None:
+    """The line a live diagnosis event leaves on stderr (kept, unlike the status line), or None for others."""
+    kind, finding = event.get("event"), event.get("finding")
+    epoch = event.get("epoch")
+    at = f"at epoch {epoch}" if isinstance(epoch, int) and epoch > 0 else "in the first epoch"
+    if kind == "suspect":
+        return f"{finding} suspected {at}: {event.get('message')} — confirming"
+    if kind == "decided":
+        return f"{finding} is decisive {at}: {event.get('why')} — stopping the run (--full runs it to the end)"
+    return None
+
+
 def describe(event: dict[str, Any]) -> str | None:
     """The status text for one progress event, or None for events that change nothing shown."""
     kind = event.get("event")
@@ -49,6 +61,7 @@ class Progress:
 
     def __init__(self, enabled: bool | None = None, stream: TextIO | None = None) -> None:
         stream = stream or sys.stderr
+        self._stream = stream
         self.enabled = stream.isatty() if enabled is None else enabled
         self._console = Console(file=stream, highlight=False, force_terminal=True) if self.enabled else None
         self._spinner: Spinner | None = None
@@ -56,6 +69,10 @@ class Progress:
         self.last: str | None = None
 
     def __call__(self, event: dict[str, Any]) -> None:
+        line = verdict(event)
+        if line is not None:
+            self._keep(line)
+            return
         text = describe(event)
         if text is None:
             return
@@ -72,6 +89,14 @@ class Progress:
         else:
             assert self._spinner is not None
             self._spinner.update(text=text)
+
+    def _keep(self, line: str) -> None:
+        """A live finding stays on screen, above the status line when there is one (plain on a log or pipe)."""
+        if self._live is not None:
+            self._live.console.print(f"modeldoctor: {line}", markup=False, highlight=False)
+        else:
+            self._stream.write(f"modeldoctor: {line}\n")
+            self._stream.flush()
 
     def close(self) -> None:
         if self._live is not None:

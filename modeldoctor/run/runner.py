@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from modeldoctor import record as rec
+from modeldoctor.diagnose.live import LiveSettings
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent  # the modeldoctor package, linked into the child's path
 TAIL_BYTES = 8_000
@@ -41,6 +42,7 @@ class RunOptions:
     quiet: bool = False
     verbose: bool = False  # TensorFlow's own start-up logs and the probe's warnings too
     backend: str | None = None  # KERAS_BACKEND for the child; None leaves the environment's
+    live: LiveSettings | None = None  # diagnose while training, and stop on a decisive finding (if told to)
 
 
 @dataclass
@@ -74,6 +76,10 @@ def child_env(options: RunOptions, shim: Path, record_path: Path, progress_path:
         env["PYTHONHASHSEED"] = str(options.seed)
     if options.backend is not None:
         env["KERAS_BACKEND"] = options.backend
+    if options.live is not None:
+        env["MODELDOCTOR_LIVE"] = options.live.to_json()
+    else:
+        env.pop("MODELDOCTOR_LIVE", None)
     return env
 
 

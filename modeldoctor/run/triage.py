@@ -62,8 +62,8 @@ def _tail(text: str | None, lines: int = TRACEBACK_LINES) -> str:
 
 
 def observed(fit: FitRecord) -> bool:
-    """A fit counts as seen once one epoch ended (or a NaN stopped it: that step is decisive)."""
-    return bool(fit.epochs) or fit.stopped_on_nan
+    """A fit counts as seen once one epoch ended (or a NaN or the live diagnosis stopped it: decisive)."""
+    return bool(fit.epochs) or fit.stopped_on_nan or fit.decided is not None
 
 
 def _where(record: RunRecord, fit: FitRecord) -> str:
@@ -198,17 +198,24 @@ def partial(record: RunRecord) -> str | None:
     """`fit 1 (train.py:21) stopped after epoch 3 of 20: timed out after 30 s`, or None when training was seen whole.
 
     A script that crashes after its fits finished was observed whole; one that was stopped from outside
-    (timeout, Ctrl-C, a kill) may have had more training to come.
+    (timeout, Ctrl-C, a kill) may have had more training to come. One the live diagnosis stopped says on
+    which finding: `fit 1 (train.py:21) stopped at epoch 2 of 40: dying-relu was decisive (...)`.
     """
     unfinished = [f for f in record.fits if not (f.completed or f.stopped_on_nan)]
     if not unfinished and record.exit.status not in STOPPED:
         return None
-    pieces = []
+    pieces, decided = [], []
     for fit in unfinished:
         planned = planned_epochs(fit.fit_args.epochs, record.max_epochs)
         of = f" of {planned}" if planned else ""
-        pieces.append(f"{_where(record, fit)} stopped after epoch {len(fit.epochs)}{of}")
-    return f"{'; '.join(pieces) or 'stopped after its last fit ended'}: {_ended(record)}"
+        if fit.decided is not None:
+            decided.append(f"{_where(record, fit)} stopped at epoch {len(fit.epochs)}{of}: "
+                           f"{fit.decided.finding} was decisive ({fit.decided.why})")
+        else:
+            pieces.append(f"{_where(record, fit)} stopped after epoch {len(fit.epochs)}{of}")
+    if decided and not pieces:
+        return "; ".join(decided)
+    return "; ".join([*decided, f"{'; '.join(pieces) or 'stopped after its last fit ended'}: {_ended(record)}"])
 
 
 def failure(outcome: RunOutcome) -> str | None:
@@ -229,6 +236,8 @@ def stop_notice(record: RunRecord) -> str | None:
     if text is None:
         return None
     status = record.exit.status
+    if status == Status.DECIDED:
+        return f"{text}\n  hint: the rest of the run could not change this finding; --full runs to the end"
     if status == Status.TIMEOUT:
         hint = ("the diagnosis covers the epochs recorded; allow more with --timeout SECONDS, "
                 "or shorten the run with --epochs N / --max-steps N")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from modeldoctor.diagnose.registry import Band, detector, found
+from modeldoctor.diagnose.registry import Band, Decisive, detector, found, seen_for
 from modeldoctor.diagnose.series import layer_series, median, output_layer, r
 from modeldoctor.diagnose.thresholds import Thresholds
 from modeldoctor.ftypes import Family, Finding
@@ -25,10 +25,24 @@ def _affected(fit: FitRecord, kinds: set[str], attr: str, threshold: float) -> l
     return hits
 
 
+def _all_dead(finding: Finding, fit: FitRecord, t: Thresholds) -> bool:
+    """A layer whose every unit was dead on the last two samples, with no gradient left on its weights."""
+    for name in finding.evidence.get("layers", []):
+        last = [s for sample in fit.samples[-2:] for s in sample.layers if s.layer == name]
+        if len(last) == 2 and all((s.dead_fraction or 0.0) >= 1.0 and not s.grad_norm for s in last):
+            return True
+    return False
+
+
+# Decisive: a unit with no gradient never moves again, so a layer dead through and through stays dead.
+ALL_DEAD = Decisive("every unit of a ReLU layer outputs zero on every sampled input and no gradient reaches it: "
+                    "training cannot revive them", held=0, when=_all_dead)
+
+
 # A row holding a NaN makes every unit of the first layer output 0 where ReLU is a max that drops NaN.
 @detector("dying-relu", Family.LEARNING, rank=(Band.GRADIENTS, 3),
           causes=("learning-rate-too-high", "poor-initialization", "unscaled-inputs", "non-finite-data"),
-          reads=(Signal.ACTIVATIONS,))
+          reads=(Signal.ACTIVATIONS,), decisive=ALL_DEAD)
 def dying_relu(fit: FitRecord, t: Thresholds) -> Finding | None:
     hits = _affected(fit, set(DYING), "dead_fraction", t.dead_share)
     if not hits:
@@ -42,7 +56,9 @@ def dying_relu(fit: FitRecord, t: Thresholds) -> Finding | None:
 
 
 @detector("saturated-activations", Family.LEARNING, rank=(Band.GRADIENTS, 4),
-          causes=("unscaled-inputs", "poor-initialization", "learning-rate-too-high"), reads=(Signal.ACTIVATIONS,))
+          causes=("unscaled-inputs", "poor-initialization", "learning-rate-too-high"), reads=(Signal.ACTIVATIONS,),
+          decisive=Decisive("the units sat in their flat tails at three epoch ends in a row: saturated units barely "
+                            "learn, so they do not leave the tails", held=3, when=seen_for(samples=3)))
 def saturated_activations(fit: FitRecord, t: Thresholds) -> Finding | None:
     hits = _affected(fit, set(SATURATING), "saturated_fraction", t.saturated_share)  # as far as the probe measures
     if not hits:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from modeldoctor.diagnose.registry import Band, detector, found
+from modeldoctor.diagnose.registry import Band, Decisive, detector, found, seen_for
 from modeldoctor.diagnose.series import curve, finite, r
 from modeldoctor.diagnose.thresholds import Thresholds
 from modeldoctor.ftypes import Family, Finding
@@ -51,7 +51,9 @@ def _clean_losses(fit: FitRecord) -> list[float] | None:
 
 
 @detector("stalled-loss", Family.LEARNING, needs="curves", rank=(Band.CURVE, 1),
-          causes=(Band.GRADIENTS, Band.SETUP, "nan-loss"), weaker=("improvement", False))
+          causes=(Band.GRADIENTS, Band.SETUP, "nan-loss"), weaker=("improvement", False),
+          decisive=Decisive("the loss has not moved from its start at two epoch ends in a row (after at least "
+                            "three epochs)", held=2, when=seen_for(epochs=4)))
 def stalled_loss(fit: FitRecord, t: Thresholds) -> Finding | None:
     losses = _clean_losses(fit)
     start = _start_loss(fit)
@@ -96,7 +98,9 @@ def slow_convergence(fit: FitRecord, t: Thresholds) -> Finding | None:
 
 @detector("oscillating-loss", Family.LEARNING, needs="curves", rank=(Band.CURVE, 2),
           causes=("learning-rate-too-high", "exploding-gradients", "unscaled-inputs", "nan-loss", "non-finite-data"),
-          weaker=("rise_share", True))
+          weaker=("rise_share", True),
+          decisive=Decisive("the loss kept rising in many epochs and not settling, at three epoch ends in a row "
+                            "(after at least eight epochs)", held=3, when=seen_for(epochs=8)))
 def oscillating_loss(fit: FitRecord, t: Thresholds) -> Finding | None:
     losses = _clean_losses(fit)
     if losses is None or len(losses) < 6:

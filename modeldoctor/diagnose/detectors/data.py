@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from modeldoctor.diagnose.registry import Band, detector, found
+from modeldoctor.diagnose.registry import Band, Decisive, detector, found
 from modeldoctor.diagnose.thresholds import Thresholds
 from modeldoctor.ftypes import Family, Finding
 from modeldoctor.record import ArrayStats, FitRecord, LabelStats, Signal
@@ -57,7 +57,8 @@ def _phrase(count: Count) -> str:
 
 # Corrupted data ranks first: no setting of the model explains away a NaN in the rows it trains on.
 @detector("non-finite-data", Family.LEARNING, rank=(Band.SETUP, 1), weaker=("worst_share", True),
-          reads=(Signal.INPUTS,))
+          reads=(Signal.INPUTS,),
+          decisive=Decisive("NaN/Inf values in the training data stay there however long it trains"))
 def non_finite_data(fit: FitRecord, t: Thresholds) -> Finding | None:
     """Any NaN/Inf in the training inputs or targets: no threshold, one corrupted value is a defect."""
     counts = [c for c in (_count("input", fit.inputs), _count("target", fit.labels)) if c is not None]

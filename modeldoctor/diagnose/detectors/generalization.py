@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from modeldoctor.diagnose.registry import Band, detector, found
+from modeldoctor.diagnose.registry import Band, Decisive, detector, found
 from modeldoctor.diagnose.series import accuracy_key, curve, finite, keeps_best_weights, r
 from modeldoctor.diagnose.thresholds import Thresholds
 from modeldoctor.ftypes import Family, Finding
@@ -21,7 +21,9 @@ def _pairs(fit: FitRecord, key: str) -> tuple[list[float], list[float]] | None:
 
 # The epoch that went NaN is validated with destroyed weights: its validation metrics are the NaN's doing.
 @detector("overfitting", Family.GENERALIZATION, needs="curves", rank=(Band.GENERALIZATION, 1),
-          causes=("nan-loss",), weaker=("val_rise", True))
+          causes=("nan-loss",), weaker=("val_rise", True),
+          decisive=Decisive("validation loss above its best for the patience after its turning point while the "
+                            "training loss kept falling: further epochs only fit the training set closer"))
 def overfitting(fit: FitRecord, t: Thresholds) -> Finding | None:
     pairs = _pairs(fit, "loss")
     if pairs is None or keeps_best_weights(fit):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from modeldoctor.diagnose.registry import Band, detector, found
+from modeldoctor.diagnose.registry import Band, Decisive, detector, found, seen_for
 from modeldoctor.diagnose.series import finite, layer_named, layer_series, median, r, trainable_layers
 from modeldoctor.diagnose.thresholds import Thresholds
 from modeldoctor.ftypes import Family, Finding
@@ -26,7 +26,9 @@ def _clip(fit: FitRecord) -> float | None:
 
 @detector("exploding-gradients", Family.LEARNING, rank=(Band.GRADIENTS, 1),
           causes=("learning-rate-too-high", "unscaled-inputs", "poor-initialization"),
-          weaker=("grad_to_weight_median", True), reads=(Signal.GRADIENTS,))
+          weaker=("grad_to_weight_median", True), reads=(Signal.GRADIENTS,),
+          decisive=Decisive("gradients orders of magnitude above the weights over three samples and an epoch: "
+                            "the steps they drive only grow", held=1, when=seen_for(samples=3)))
 def exploding_gradients(fit: FitRecord, t: Thresholds) -> Finding | None:
     worst = None
     clip = _clip(fit)
@@ -57,7 +59,10 @@ def exploding_gradients(fit: FitRecord, t: Thresholds) -> Finding | None:
 
 @detector("vanishing-gradients", Family.LEARNING, rank=(Band.GRADIENTS, 2),
           causes=("saturated-activations", "poor-initialization", "dying-relu"),
-          weaker=("norm_ratio_median", False), reads=(Signal.GRADIENTS,))
+          weaker=("norm_ratio_median", False), reads=(Signal.GRADIENTS,),
+          decisive=Decisive("the first layer's gradient orders of magnitude below the last layer's at two epoch "
+                            "ends in a row: what its weights do not get, they cannot learn", held=2,
+                            when=seen_for(samples=3)))
 def vanishing_gradients(fit: FitRecord, t: Thresholds) -> Finding | None:
     layers = trainable_layers(fit)
     if len(layers) < t.vanish_min_layers:
@@ -103,7 +108,10 @@ def _optimizer_location(fit: FitRecord):  # noqa: ANN202 - Location | None
 
 # ||dw||/||w|| is large when ||w|| is tiny: tiny initial weights look like a high rate.
 @detector("learning-rate-too-high", Family.LEARNING, rank=(Band.SETUP, 2),
-          causes=("poor-initialization",), weaker=("update_ratio_median", True), reads=(Signal.UPDATES,))
+          causes=("poor-initialization",), weaker=("update_ratio_median", True), reads=(Signal.UPDATES,),
+          decisive=Decisive("each step moved the weights by more than a tenth of their norm at two epoch ends in a "
+                            "row: the rate is the script's, it does not fall by itself", held=2,
+                            when=seen_for(samples=3)))
 def learning_rate_too_high(fit: FitRecord, t: Thresholds) -> Finding | None:
     ratio = _update_ratio(fit, early=True)
     if ratio is None or ratio <= t.update_ratio_high:
@@ -116,7 +124,10 @@ def learning_rate_too_high(fit: FitRecord, t: Thresholds) -> Finding | None:
 
 
 @detector("learning-rate-too-low", Family.LEARNING, rank=(Band.SETUP, 3), weaker=("update_ratio_median", False),
-          reads=(Signal.UPDATES,))
+          reads=(Signal.UPDATES,),
+          decisive=Decisive("each step moved the weights by less than 1e-5 of their norm at two epoch ends in a "
+                            "row: the rate is the script's, it does not grow by itself", held=2,
+                            when=seen_for(samples=3)))
 def learning_rate_too_low(fit: FitRecord, t: Thresholds) -> Finding | None:
     ratio = _update_ratio(fit)
     if ratio is None or ratio >= t.update_ratio_low:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from modeldoctor.diagnose.registry import Band, detector, found
+from modeldoctor.diagnose.registry import Band, Decisive, detector, found
 from modeldoctor.diagnose.series import output_layer, r
 from modeldoctor.diagnose.thresholds import Thresholds
 from modeldoctor.ftypes import Family, Finding
@@ -14,8 +14,13 @@ from modeldoctor.vocabulary import LOGITS, PROBABILITIES, RELU_LIKE, expected_ac
 SCALING_LAYERS = {"Normalization", "Rescaling", "BatchNormalization", "LayerNormalization", "Discretization"}
 
 
+# Decisive once the first epoch has shown what they do: the code and the data are as they were at the start.
+SETTLED = Decisive("a fact of the code or the data, fixed before training started: the rest of the run cannot "
+                   "change it")
+
+
 @detector("unscaled-inputs", Family.LEARNING, rank=(Band.SETUP, 5), weaker=("max_feature_rms", True),
-          reads=(Signal.INPUTS,))
+          reads=(Signal.INPUTS,), decisive=SETTLED)
 def unscaled_inputs(fit: FitRecord, t: Thresholds) -> Finding | None:
     stats = fit.inputs
     if stats is None or not stats.feature_std:
@@ -61,7 +66,7 @@ def _mismatch(activation: str | None, units: int | None, loss: str, from_logits:
     return None
 
 
-@detector("loss-activation-mismatch", Family.LEARNING, rank=(Band.SETUP, 4))
+@detector("loss-activation-mismatch", Family.LEARNING, rank=(Band.SETUP, 4), decisive=SETTLED)
 def loss_activation_mismatch(fit: FitRecord, t: Thresholds) -> Finding | None:
     loss = fit.model.loss
     out = output_layer(fit)
@@ -78,7 +83,7 @@ def loss_activation_mismatch(fit: FitRecord, t: Thresholds) -> Finding | None:
     return found(loss_activation_mismatch, reason, evidence, 0.95, out.location, out.name, 0, fit.index)
 
 
-@detector("poor-initialization", Family.LEARNING, rank=(Band.SETUP, 6))
+@detector("poor-initialization", Family.LEARNING, rank=(Band.SETUP, 6), decisive=SETTLED)
 def poor_initialization(fit: FitRecord, t: Thresholds) -> Finding | None:
     bad = []
     for layer in fit.model.layers:
