@@ -64,6 +64,10 @@ def run_json(record: RunRecord) -> dict[str, Any]:
                 "final": _clean(fit.epochs[-1]) if fit.epochs else {},
                 "stopped_on_nan": fit.stopped_on_nan,
                 "missing": [{"signal": m.signal, "reason": m.reason} for m in fit.missing],
+                # the live diagnosis stopped this fit: on which finding, why, after how much training
+                "decided": None if fit.decided is None else {
+                    "finding": fit.decided.finding, "why": fit.decided.why, "epoch": fit.decided.epoch,
+                    "step": fit.decided.step},
             }
             for fit in record.fits
         ],
