@@ -121,7 +121,7 @@ def verify(request: RunRequest, source: str, catalog: Catalog, thresholds: Thres
         verifier = Verifier(script=request.script, args=request.args, options=options, seeds=seeds, catalog=catalog,
                             thresholds=thresholds, transforms=available(), runner=runner, unsafe=unsafe,
                             budget=budget, on_event=on_event, keep=selection.keep, schedule=settings.schedule,
-                            python=python, on_board=on_board)
+                            python=python, on_board=on_board, stop_early=request.stop_early)
         expected = virtual_script(request.script).sha256 if is_notebook(request.script) else sha256(source)
         return in_notebook(request.script, source, verified(request.script, source, verifier, catalog, expected))
     finally:

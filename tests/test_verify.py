@@ -96,6 +96,51 @@ def test_a_cure_that_does_not_help_is_rejected_and_the_next_one_confirmed_and_ap
     assert "overfitting" not in [f["name"] for f in report["findings"]]
 
 
+LOWER_RATE_FIRST = """\
+code = "MD104"
+name = "dying-relu"
+family = "learning"
+severity = "warning"
+summary = "Most units of a ReLU layer output zero on every sampled input."
+
+[explanation]
+what = "w"
+why = "y"
+example = "e"
+fix_safety = "f"
+references = []
+
+[[cures]]
+transform = "set_learning_rate"
+applicability = "unsafe"
+params = { factor = 0.1 }
+rationale = "Cannot revive units a constant negative bias killed: here to come back decisive."
+
+[[cures]]
+transform = "swap_activation"
+applicability = "unsafe"
+params = { activation = "leaky_relu", initializer = "he_normal" }
+rationale = "LeakyReLU keeps a gradient for negative inputs."
+"""
+
+
+@pytest.mark.slow
+def test_a_treated_run_where_the_finding_comes_back_decisive_stops_and_rejects_the_cure(tmp_path):
+    """A lower rate cannot revive units a negative bias killed: the trial's run stops as soon as dying-relu
+    is decisive again (its other seed is not waited for), the cure is rejected, and the next one accepted."""
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "MD104-dying-relu.toml").write_text(LOWER_RATE_FIRST)
+    script = _copy(tmp_path, "learning/dying_relu_negative_bias.py")
+    result = cli("fix", str(script), "--verify", *FAST, "--rules", str(rules), "--budget", "300")
+    assert result.returncode == 1, result.stderr
+    trials = [t for t in json.loads(result.stdout)["trials"] if t["finding"] == "dying-relu"]
+    assert [(t["transform"], t["verdict"]) for t in trials] == [("set_learning_rate", "rejected"),
+                                                               ("swap_activation", "accepted")]
+    assert "dying-relu came back and was decisive under seed" in trials[0]["reason"]
+    assert "stopped early (the treated finding came back decisive)" in result.stderr
+
+
 @pytest.mark.slow
 def test_healthy_script_gets_no_change(tmp_path):
     script = _copy(tmp_path, "healthy/functional_wine.py")

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from modeldoctor.diagnose import diagnose_runs
+from modeldoctor.diagnose.live import LiveSettings, settings_for
 from modeldoctor.diagnose.thresholds import Thresholds
 from modeldoctor.ftypes import Finding, Prescription, Trial
 from modeldoctor.prescribe import allowed, prescribe
@@ -48,6 +49,21 @@ class Candidate:
     source: str | None = None
     applied: Prescription | None = None
     declined: str | None = None
+
+
+def decided_on(finding: str, outcome: RunOutcome) -> bool:
+    """A treated run the live diagnosis stopped because the finding it treats came back decisive."""
+    record = outcome.record
+    return record is not None and any(f.decided is not None and f.decided.finding == finding for f in record.fits)
+
+
+def came_back(finding: str, seed: int, outcome: RunOutcome) -> str:
+    """The reason of a trial rejected early: where the finding came back, and why that settles it."""
+    assert outcome.record is not None
+    fit = next(f for f in outcome.record.fits if f.decided is not None)
+    assert fit.decided is not None
+    return (f"{finding} came back and was decisive under seed {seed} at epoch {fit.decided.epoch} "
+            f"({fit.decided.why}); the trial stopped there")
 
 
 def split(outcomes: Sequence[RunOutcome]) -> tuple[list[RunRecord], list[str]]:
@@ -80,6 +96,11 @@ class Verifier:
     schedule: Schedule = Schedule.BATCHED
     python: str | None = None  # the trials' interpreter; None: the one of whichever process runs them
     on_board: Callable[[Board], None] = lambda board: None
+    stop_early: bool = True  # a treated run stops once the finding it treats is decisive again (--full: never)
+
+    def live(self, finding: str) -> LiveSettings | None:
+        """How a treated run of this finding's cures is watched: stopped on that finding alone."""
+        return settings_for(self.thresholds, self.catalog, stop=True, stop_on=(finding,)) if self.stop_early else None
 
     def trials(self) -> Trials:
         """The job template: the script's place relative to the working directory, so it travels."""
@@ -147,7 +168,7 @@ class Verifier:
             wanted = [(c.label, c.source) for c in plan if c.source is not None]
             if [s for _, s in wanted] != ahead:
                 trials.keep_only([source, *(s for _, s in wanted)], ahead=True)
-                trials.send(wanted)
+                trials.send(wanted, self.live(findings[0].name))
                 ahead = [s for _, s in wanted]
 
     def candidates(self, source: str, finding: Finding, records: list[RunRecord], round_: int) -> list[Candidate]:
@@ -181,9 +202,10 @@ class Verifier:
         """Judge the finding's cures in the rule's order; the first that works is kept, the rest cancelled."""
         plan = self.candidates(source, finding, records, round_)
         runnable = [(c.label, c.source) for c in plan if c.source is not None]
+        live = self.live(finding.name)
         if self.schedule is Schedule.BATCHED:
             trials.keep_only((s for _, s in runnable), ahead=True)  # what the look-ahead sent and is not wanted
-            trials.send(runnable)
+            trials.send(runnable, live)
             self.on_event(f"trying {len(runnable)} cure(s) for {finding.name} at once ({self.seeds} seeds each)")
         before = target_measure(records)
         done: list[Trial] = []
@@ -195,10 +217,19 @@ class Verifier:
                     done.append(candidate.trial(verdict="declined", reason=candidate.declined))
                     continue
                 if self.schedule is Schedule.SEQUENTIAL:
-                    trials.send([(candidate.label, candidate.source)])
+                    trials.send([(candidate.label, candidate.source)], live)
                     self.on_event(f"trying {candidate.label.split(' → ')[-1]} for {finding.name} ({self.seeds} seeds)")
-                outcomes = trials.collect(candidate.source)
+                outcomes = trials.collect(candidate.source, functools.partial(decided_on, finding.name))
                 wall = max((o.wall_time for o in outcomes), default=0.0)
+                back = next((o for o in outcomes if decided_on(finding.name, o)), None)
+                if back is not None:
+                    trials.decided(back.wall_time)
+                    reason = came_back(finding.name, outcomes.index(back), back)
+                    done.append(candidate.trial(verdict="rejected", reason=reason, wall_time=wall,
+                                                edits=candidate.applied.edits))
+                    trials.label(candidate.source, "rejected")
+                    self.on_event(f"rejected: {reason}")
+                    continue
                 after_records, failures = split(outcomes)
                 if failures:
                     done.append(candidate.trial(verdict="failed", reason="; ".join(failures), wall_time=wall,

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
+from modeldoctor.diagnose.live import LiveSettings
 from modeldoctor.run.runner import RunOptions, RunOutcome
 from modeldoctor.verify.trials import Handle, LostRun, TrialJob, TrialRunner, lost
 
@@ -46,11 +47,16 @@ class Board:
     cancelled: int = 0  # runs no longer needed once a cure was accepted (or the budget was spent)
     saved: float = 0.0  # trial-seconds not spent on them: cancelled runs times the mean run
     missed: int = 0  # runs sent ahead for what the first untreated seed showed, that the whole diagnosis did not want
+    decided: int = 0  # treated runs that stopped early: the finding they treat came back decisive
 
     def headline(self) -> str:
         text = f"trials on {self.runner}: {self.runs_done} of {self.runs_sent} runs done"
+        if self.decided:
+            text += f", {self.decided} stopped early (the treated finding came back decisive)"
         if self.cancelled:
-            text += f", {self.cancelled} cancelled (~{self.saved:.0f} s of trial time saved)"
+            text += f", {self.cancelled} cancelled"
+        if self.saved >= 0.5:
+            text += f" (~{self.saved:.0f} s of trial time saved)"
         if self.missed:
             text += f", {self.missed} sent ahead in vain"
         return text
@@ -76,18 +82,20 @@ class Trials:
     def __post_init__(self) -> None:
         self.board = Board(self.runner.name)
 
-    def job(self, source: str, seed: int) -> TrialJob:
-        return TrialJob(source, self.script, self.cwd, self.args, dataclasses.replace(self.options, seed=seed),
-                        self.python)
+    def job(self, source: str, seed: int, live: LiveSettings | None = None) -> TrialJob:
+        return TrialJob(source, self.script, self.cwd, self.args,
+                        dataclasses.replace(self.options, seed=seed, live=live), self.python)
 
-    def send(self, batch: Sequence[tuple[str, str]]) -> None:
-        """(label, source) pairs, every seed of each, as one submission; runs already sent are reused."""
+    def send(self, batch: Sequence[tuple[str, str]], live: LiveSettings | None = None) -> None:
+        """(label, source) pairs, every seed of each, as one submission; runs already sent are reused.
+        `live`: the treated runs stop once the finding they treat is decisive again (no need to see the rest)."""
         jobs = []
         for label, source in batch:
             self.board.rows.setdefault(source, Row(label, self.seeds))
             if self.board.rows[source].state == "cancelled":
                 self.board.rows[source].state = "running"
-            jobs += [self.job(source, seed) for seed in range(self.seeds) if (source, seed) not in self._handles]
+            jobs += [self.job(source, seed, live) for seed in range(self.seeds)
+                     if (source, seed) not in self._handles]
         if not jobs:
             return
         for handle in self.runner.submit(jobs):
@@ -103,12 +111,29 @@ class Trials:
     def complete(self, source: str) -> bool:
         return all(self._handle(source, seed) in self._outcomes for seed in range(self.seeds))
 
-    def collect(self, source: str) -> list[RunOutcome]:
-        """Every seed's outcome of `source`, in seed order, waiting for the ones still running."""
+    def collect(self, source: str, enough: Callable[[RunOutcome], bool] = lambda outcome: False
+                ) -> list[RunOutcome]:
+        """Every seed's outcome of `source`, in seed order, waiting for the ones still running; or, as soon
+        as one outcome is `enough` to judge, the ones back so far (the others are cancelled)."""
+        handles = [self._handle(source, seed) for seed in range(self.seeds)]
         while not self.complete(source):
-            wanted = {self._handle(source, seed) for seed in range(self.seeds)} & self._pending
-            self.wait(wanted)
-        return [self._outcomes[self._handle(source, seed)] for seed in range(self.seeds)]
+            if any(enough(self._outcomes[h]) for h in handles if h in self._outcomes):
+                self.drop(source)
+                break
+            self.wait(set(handles) & self._pending)
+        return [self._outcomes[h] for h in handles if h in self._outcomes]
+
+    def decided(self, wall_time: float) -> None:
+        """A treated run stopped early: the trial time it did not spend, against a whole untreated run."""
+        whole = [o.wall_time for o in self._outcomes.values() if not isinstance(o, LostRun)
+                 and o.record is not None and o.record.exit.status == "ok"]
+        self.board.decided += 1
+        self.board.saved += max(0.0, (statistics.mean(whole) if whole else wall_time) - wall_time)
+        self.on_change(self.board)
+
+    def drop(self, source: str) -> None:
+        """Cancel what still runs of `source`: it is judged already."""
+        self.keep_only(s for s in {h.job.source for h in self._pending} if s != source)
 
     def more(self, source: str) -> list[RunOutcome]:
         """Wait until one more seed of `source` is back; the outcomes back so far (to look ahead while the
