@@ -53,22 +53,38 @@ def test_dead_units_that_still_get_a_gradient_or_only_most_of_a_layer_are_not_de
 
 
 def test_a_held_finding_decides_only_after_its_epoch_ends_in_a_row():
-    high = [sample(i, dense={"update_ratio": 0.5}) for i in range(3)]
-    partial = fit(FALLING[:1], samples=high)
+    flat = fit([1.0, 1.0, 1.0], first_batch=1.0)
     live = LiveDiagnosis(T)
-    assert live.look(partial, epoch_end=True, step=10).decision is None  # held 1 of 2
-    assert live.look(partial, epoch_end=False, step=15).decision is None  # a step is not an epoch end
-    partial.epochs.append({"loss": 1.5})
-    decision = live.look(partial, epoch_end=True, step=20).decision
-    assert decision is not None and decision.finding == "learning-rate-too-high" and decision.epoch == 2
+    assert live.look(flat, epoch_end=True, step=30).findings[0].name == "stalled-loss"
+    assert live.look(flat, epoch_end=True, step=30).decision is None  # held 2 of 2, but only three epochs
+    flat.epochs.append({"loss": 1.0})
+    assert live.look(flat, epoch_end=False, step=35).decision is None  # a step is not an epoch end
+    decision = live.look(flat, epoch_end=True, step=40).decision
+    assert decision is not None and decision.finding == "stalled-loss" and decision.epoch == 4
+
+
+def test_a_rate_is_decisive_once_the_samples_still_to_come_cannot_bring_its_median_back():
+    """Six samples planned (60 steps, one every 10): too high is judged on the first three, so two above
+    the threshold settle it; one does not, whatever the rest would show."""
+    def partial(*ratios: float) -> FitRecord:
+        return fit(FALLING[:1], samples=[sample(i * 10, dense={"update_ratio": v}) for i, v in enumerate(ratios)],
+                   sample_every=10, steps_per_epoch=10)
+
+    rates = fit([0.0] * 6).fit_args  # six epochs planned
+    settled, open_ = partial(0.5, 0.5), partial(0.5, 0.01, 0.01)
+    settled.fit_args = open_.fit_args = rates
+    decision = LiveDiagnosis(T).look(settled, epoch_end=True, step=20).decision
+    assert decision is not None and decision.finding == "learning-rate-too-high"
+    look = LiveDiagnosis(T).look(partial(0.5, 0.4), epoch_end=True, step=20)  # a fit of one planned epoch
+    assert look.decision is not None
+    assert LiveDiagnosis(T).look(open_, epoch_end=True, step=30).decision is None
 
 
 def test_a_streak_restarts_when_the_finding_is_not_primary_at_an_epoch_end():
-    high = [sample(i, dense={"update_ratio": 0.5}) for i in range(3)]
     live = LiveDiagnosis(T)
-    live.look(fit(FALLING[:1], samples=high), epoch_end=True, step=10)
-    live.look(fit(FALLING[:2]), epoch_end=True, step=20)  # not seen at this epoch end
-    assert live.look(fit(FALLING[:3], samples=high), epoch_end=True, step=30).decision is None
+    live.look(fit([1.0, 1.0, 1.0], first_batch=1.0), epoch_end=True, step=30)
+    live.look(fit([1.0, 0.5, 0.4], first_batch=1.0), epoch_end=True, step=30)  # not seen at this epoch end
+    assert live.look(fit([1.0, 1.0, 1.0, 1.0], first_batch=1.0), epoch_end=True, step=40).decision is None
 
 
 def test_watching_never_stops_and_a_trial_stops_only_on_its_own_finding():

@@ -19,11 +19,18 @@ def _pairs(fit: FitRecord, key: str) -> tuple[list[float], list[float]] | None:
     return [float(v) for v in train], [float(v) for v in val]  # type: ignore[arg-type]
 
 
+def _far_past_best(finding: Finding, fit: FitRecord, t: Thresholds) -> bool:
+    """Twice the rise that makes it a finding: a validation loss just past the threshold can still settle."""
+    return float(finding.evidence.get("val_rise") or 0.0) >= 2 * t.overfit_rise
+
+
 # The epoch that went NaN is validated with destroyed weights: its validation metrics are the NaN's doing.
 @detector("overfitting", Family.GENERALIZATION, needs="curves", rank=(Band.GENERALIZATION, 1),
           causes=("nan-loss",), weaker=("val_rise", True),
-          decisive=Decisive("validation loss above its best for the patience after its turning point while the "
-                            "training loss kept falling: further epochs only fit the training set closer"))
+          decisive=Decisive("validation loss above its best for the patience after its turning point and at "
+                            "least twice the rise that makes it a finding, at two epoch ends in a row, while the "
+                            "training loss kept falling: further epochs only fit the training set closer", held=2,
+                            when=_far_past_best))
 def overfitting(fit: FitRecord, t: Thresholds) -> Finding | None:
     pairs = _pairs(fit, "loss")
     if pairs is None or keeps_best_weights(fit):

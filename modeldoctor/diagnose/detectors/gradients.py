@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 from modeldoctor.diagnose.registry import Band, Decisive, detector, found, seen_for
 from modeldoctor.diagnose.series import finite, layer_named, layer_series, median, r, trainable_layers
 from modeldoctor.diagnose.thresholds import Thresholds
 from modeldoctor.ftypes import Family, Finding
-from modeldoctor.record import FitRecord, Signal
+from modeldoctor.record import FitRecord, Sample, Signal
 
 
 def _clip(fit: FitRecord) -> float | None:
@@ -91,12 +93,37 @@ def _update_ratio(fit: FitRecord, early: bool = False) -> float | None:
     (and later kills the units that would show it).
     """
     samples = fit.samples[: max(1, len(fit.samples) // 2)] if early else fit.samples
+    return median(_fastest(samples))
+
+
+def _fastest(samples: list[Sample]) -> list[float]:
     values = []
     for sample in samples:
         ratios = finite(s.update_ratio for s in sample.layers if s.update_ratio and s.update_ratio > 0)
         if ratios:
             values.append(max(ratios))
-    return median(values)
+    return values
+
+
+def _planned_samples(fit: FitRecord) -> int | None:
+    """How many samples the whole fit will have taken (None when the probe did not know its length)."""
+    if not fit.sample_every or not fit.steps_per_epoch or not fit.fit_args.epochs:
+        return None
+    return math.ceil(fit.steps_per_epoch * fit.fit_args.epochs / fit.sample_every)
+
+
+def _rate_settled(finding: Finding, fit: FitRecord, t: Thresholds) -> bool:
+    """The update-ratio median the whole fit will judge can no longer come back: more than half of the
+    samples it will take the median of are already past the threshold (too high: the first half of the
+    fit's samples; too low: all of them)."""
+    planned = _planned_samples(fit)
+    if planned is None:
+        return False
+    high = finding.name == learning_rate_too_high.detector_info.name
+    window = max(1, planned // 2) if high else planned
+    values = _fastest(fit.samples[:window])
+    past = sum(1 for v in values if (v > t.update_ratio_high if high else v < t.update_ratio_low))
+    return past > window / 2
 
 
 def _optimizer_location(fit: FitRecord):  # noqa: ANN202 - Location | None
@@ -109,9 +136,9 @@ def _optimizer_location(fit: FitRecord):  # noqa: ANN202 - Location | None
 # ||dw||/||w|| is large when ||w|| is tiny: tiny initial weights look like a high rate.
 @detector("learning-rate-too-high", Family.LEARNING, rank=(Band.SETUP, 2),
           causes=("poor-initialization",), weaker=("update_ratio_median", True), reads=(Signal.UPDATES,),
-          decisive=Decisive("each step moved the weights by more than a tenth of their norm at two epoch ends in a "
-                            "row: the rate is the script's, it does not fall by itself", held=2,
-                            when=seen_for(samples=3)))
+          decisive=Decisive("each step moved the weights by more than a tenth of their norm on more than half "
+                            "of the samples the verdict is taken over: the rest cannot bring the median back",
+                            when=_rate_settled))
 def learning_rate_too_high(fit: FitRecord, t: Thresholds) -> Finding | None:
     ratio = _update_ratio(fit, early=True)
     if ratio is None or ratio <= t.update_ratio_high:
@@ -125,9 +152,8 @@ def learning_rate_too_high(fit: FitRecord, t: Thresholds) -> Finding | None:
 
 @detector("learning-rate-too-low", Family.LEARNING, rank=(Band.SETUP, 3), weaker=("update_ratio_median", False),
           reads=(Signal.UPDATES,),
-          decisive=Decisive("each step moved the weights by less than 1e-5 of their norm at two epoch ends in a "
-                            "row: the rate is the script's, it does not grow by itself", held=2,
-                            when=seen_for(samples=3)))
+          decisive=Decisive("each step moved the weights by less than 1e-5 of their norm on more than half of "
+                            "the fit's samples: the rest cannot bring the median back", when=_rate_settled))
 def learning_rate_too_low(fit: FitRecord, t: Thresholds) -> Finding | None:
     ratio = _update_ratio(fit)
     if ratio is None or ratio >= t.update_ratio_low:
