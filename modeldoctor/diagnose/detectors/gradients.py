@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from modeldoctor.diagnose.detectors.curves import bounce
 from modeldoctor.diagnose.registry import Band, detector, found
 from modeldoctor.diagnose.series import finite, layer_named, layer_series, median, r, trainable_layers
 from modeldoctor.diagnose.thresholds import Thresholds
@@ -101,18 +102,59 @@ def _optimizer_location(fit: FitRecord):  # noqa: ANN202 - Location | None
     return fit.model.compile_location or fit.location
 
 
+ADAPTIVE = {"Adam", "AdamW", "Adamax", "Nadam", "RMSprop", "Lion", "Lamb"}
+
+
+def rate_is_high(fit: FitRecord, t: Thresholds) -> tuple[float, float] | None:
+    """(the optimizer's step, the limit for that optimizer) when its rate is high for it, else None.
+
+    Adaptive optimizers take steps of about their rate: 10x their default of
+    1e-3 is high. SGD with momentum takes lr / (1 - momentum). An optimizer
+    not listed here, or a rate the probe did not read, is never called high.
+    """
+    optimizer = fit.model.optimizer
+    if optimizer is None or optimizer.learning_rate is None:
+        return None
+    lr = optimizer.learning_rate
+    if optimizer.class_name in ADAPTIVE:
+        return (lr, t.lr_high_adaptive) if lr >= t.lr_high_adaptive else None
+    if optimizer.class_name == "SGD":
+        momentum = optimizer.config.get("momentum") or 0.0
+        step = lr / (1 - momentum) if isinstance(momentum, (int, float)) and momentum < 1 else lr
+        return (step, t.lr_high_sgd) if step >= t.lr_high_sgd else None
+    return None
+
+
 # ||dw||/||w|| is large when ||w|| is tiny: tiny initial weights look like a high rate.
+# Seen in the curve alone (no update ratio above the threshold), a rate is too high only when the
+# optimizer's rate is high for it and the loss bounces back up after an early low (`curves.bounce`):
+# a high-looking rate on a curve that settles is someone's deliberate choice, not a finding.
 @detector("learning-rate-too-high", Family.LEARNING, rank=(Band.SETUP, 2),
           causes=("poor-initialization",), weaker=("update_ratio_median", True), reads=(Signal.UPDATES,))
 def learning_rate_too_high(fit: FitRecord, t: Thresholds) -> Finding | None:
     ratio = _update_ratio(fit, early=True)
-    if ratio is None or ratio <= t.update_ratio_high:
-        return None
     lr = fit.model.optimizer.learning_rate if fit.model.optimizer else None
-    evidence = {"update_ratio_median": r(ratio), "threshold": t.update_ratio_high, "learning_rate": r(lr)}
-    message = f"each step changes the weights by {ratio:.2g} of their norm (healthy: ~1e-3); learning rate {lr:g}" \
-        if lr is not None else f"each step changes the weights by {ratio:.2g} of their norm (healthy: ~1e-3)"
-    return found(learning_rate_too_high, message, evidence, 0.85, _optimizer_location(fit), epoch=0, fit=fit.index)
+    if ratio is not None and ratio > t.update_ratio_high:
+        evidence = {"update_ratio_median": r(ratio), "threshold": t.update_ratio_high, "learning_rate": r(lr)}
+        message = f"each step changes the weights by {ratio:.2g} of their norm (healthy: ~1e-3)"
+        message += f"; learning rate {lr:g}" if lr is not None else ""
+        return found(learning_rate_too_high, message, evidence, 0.85, _optimizer_location(fit), epoch=0,
+                     fit=fit.index)
+    high = rate_is_high(fit, t)
+    bounced = bounce(fit, t) if high else None
+    if high is None or bounced is None or lr is None:
+        return None
+    step, limit = high
+    evidence = {"seen_in": "curve", "learning_rate": r(lr), "optimizer": fit.model.optimizer.class_name,
+                "step": r(step), "threshold_step": limit, **bounced}
+    # The cure scales the rate by target / update_ratio_median: only a ratio that would lower it is given.
+    key = "update_ratio_median" if ratio is not None and ratio >= 10 * 1e-3 else "update_ratio"
+    evidence[key] = r(ratio)
+    message = (f"the learning rate {lr:g} is high for {fit.model.optimizer.class_name} (step {step:.3g}, limit "
+               f"{limit:g}) and the loss bounced back up: its low {bounced['early_low_loss']:.4g} in epoch "
+               f"{bounced['early_low_epoch']}, then it rose in {bounced['rises_after_low']} of the "
+               f"{bounced['epochs_after_low']} later epochs and ended at {bounced['final_loss']:.4g}")
+    return found(learning_rate_too_high, message, evidence, 0.8, _optimizer_location(fit), epoch=0, fit=fit.index)
 
 
 @detector("learning-rate-too-low", Family.LEARNING, rank=(Band.SETUP, 3), weaker=("update_ratio_median", False),
