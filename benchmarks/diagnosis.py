@@ -40,6 +40,7 @@ from modeldoctor.diagnose.thresholds import Thresholds  # noqa: E402
 from modeldoctor.record import RunRecord  # noqa: E402
 from modeldoctor.rules import load_catalog  # noqa: E402
 from modeldoctor.run.runner import RunOptions  # noqa: E402
+from modeldoctor.run.triage import CannotDiagnose  # noqa: E402
 
 FIXTURES = ROOT / "fixtures"
 CORPUS = FIXTURES / "corpus"
@@ -164,6 +165,8 @@ def timing(outcomes: Sequence[Outcome]) -> None:
         label, records = outcome.case.label, outcome.records
         if label is None or outcome.case.group != "fixtures":
             continue
+        if not records:
+            continue
         if outcome.case.runs > 1:
             print(f"  {label:28} needs several runs")
             continue
@@ -188,8 +191,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     outcomes = []
     for case in cases(args.only):
         started = time.perf_counter()
-        records = records_for(case, args.records)
-        names = tuple(f.name for f in diagnose_runs(records, thresholds, catalog))
+        try:
+            records = records_for(case, args.records)
+        except CannotDiagnose as exc:
+            print(f"{case.group:9} {str(case.path.relative_to(FIXTURES)):68} could not diagnose: {exc}", flush=True)
+            records, names = [], ("(could not diagnose)",)
+        else:
+            names = tuple(f.name for f in diagnose_runs(records, thresholds, catalog))
         outcome = Outcome(case, names, time.perf_counter() - started, tuple(records))
         outcomes.append(outcome)
         mark = "ok" if outcome.primary == case.label else "MISS"

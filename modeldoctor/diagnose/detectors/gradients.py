@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from modeldoctor.diagnose.detectors.activations import acquired
 from modeldoctor.diagnose.detectors.curves import bounce
 from modeldoctor.diagnose.registry import Band, detector, found
 from modeldoctor.diagnose.series import finite, layer_named, layer_series, median, r, trainable_layers
@@ -126,9 +127,10 @@ def rate_is_high(fit: FitRecord, t: Thresholds) -> tuple[float, float] | None:
 
 
 # ||dw||/||w|| is large when ||w|| is tiny: tiny initial weights look like a high rate.
-# Seen in the curve alone (no update ratio above the threshold), a rate is too high only when the
-# optimizer's rate is high for it and the loss bounces back up after an early low (`curves.bounce`):
-# a high-looking rate on a curve that settles is someone's deliberate choice, not a finding.
+# Without an update ratio above the threshold, a rate is too high only when the optimizer's rate is high
+# for it and the run shows what such a rate does: the loss bounces back up after an early low
+# (`curves.bounce`), or units alive at the start were driven into saturation or death by the updates
+# (`activations.acquired`). A high-looking rate on a run that settles is someone's choice, not a finding.
 @detector("learning-rate-too-high", Family.LEARNING, rank=(Band.SETUP, 2),
           causes=("poor-initialization",), weaker=("update_ratio_median", True), reads=(Signal.UPDATES,))
 def learning_rate_too_high(fit: FitRecord, t: Thresholds) -> Finding | None:
@@ -142,18 +144,27 @@ def learning_rate_too_high(fit: FitRecord, t: Thresholds) -> Finding | None:
                      fit=fit.index)
     high = rate_is_high(fit, t)
     bounced = bounce(fit, t) if high else None
-    if high is None or bounced is None or lr is None:
+    driven = acquired(fit, t) if high and bounced is None else {}
+    if high is None or (bounced is None and not driven) or lr is None or fit.model.optimizer is None:
         return None
     step, limit = high
-    evidence = {"seen_in": "curve", "learning_rate": r(lr), "optimizer": fit.model.optimizer.class_name,
-                "step": r(step), "threshold_step": limit, **bounced}
+    name = fit.model.optimizer.class_name
+    evidence = {"seen_in": "curve" if bounced else "activations", "learning_rate": r(lr), "optimizer": name,
+                "step": r(step), "threshold_step": limit, **(bounced or {})}
+    if driven:
+        evidence["driven_into_tails"] = {layer: list(shares) for layer, shares in driven.items()}
     # The cure scales the rate by target / update_ratio_median: only a ratio that would lower it is given.
     key = "update_ratio_median" if ratio is not None and ratio >= 10 * 1e-3 else "update_ratio"
     evidence[key] = r(ratio)
-    message = (f"the learning rate {lr:g} is high for {fit.model.optimizer.class_name} (step {step:.3g}, limit "
-               f"{limit:g}) and the loss bounced back up: its low {bounced['early_low_loss']:.4g} in epoch "
-               f"{bounced['early_low_epoch']}, then it rose in {bounced['rises_after_low']} of the "
-               f"{bounced['epochs_after_low']} later epochs and ended at {bounced['final_loss']:.4g}")
+    message = f"the learning rate {lr:g} is high for {name} (step {step:.3g}, limit {limit:g}) and "
+    if bounced:
+        message += (f"the loss bounced back up: its low {bounced['early_low_loss']:.4g} in epoch "
+                    f"{bounced['early_low_epoch']}, then it rose in {bounced['rises_after_low']} of the "
+                    f"{bounced['epochs_after_low']} later epochs and ended at {bounced['final_loss']:.4g}")
+    else:
+        layer, (first, late) = max(driven.items(), key=lambda kv: kv[1][1])
+        message += (f"the updates drove the units of layer '{layer}' into their flat tails or dead zone "
+                    f"({first:.0%} at the start, {late:.0%} late in training)")
     return found(learning_rate_too_high, message, evidence, 0.8, _optimizer_location(fit), epoch=0, fit=fit.index)
 
 
