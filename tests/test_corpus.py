@@ -20,7 +20,16 @@ from modeldoctor.rules import load_catalog
 
 CORPUS = FIXTURES / "corpus"
 LABELS = tomllib.loads((CORPUS / "labels.toml").read_text())
-KNOWN_MISSES: dict[str, str] = {}
+KNOWN_MISSES: dict[str, str] = {
+    "learning/learning_rate_too_high_rmsprop_conv_digits.py":
+        "RMSprop at 0.05 on a CNN: the training loss falls smoothly and only the validation loss bounces "
+        "(0.35 -> 0.77 -> 0.52); no update ratio above 0.1, no bounce after an early low in the training curve "
+        "and no units driven into their tails, so it reads as overfitting",
+    "learning/oscillating_loss_small_batch_nesterov_iris.py":
+        "Nesterov SGD at 0.2 (a step of 2) bounces but keeps reaching new lows (0.020 late), so neither the "
+        "oscillation (late best >= 0.9 x early best) nor the bounce after an early low holds; the noisy "
+        "validation loss reads as overfitting",
+}
 
 
 def half(name: str, section: str) -> list[str]:

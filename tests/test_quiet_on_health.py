@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from records import fit
+from records import fit, layer, sample
 
 from modeldoctor.diagnose.detectors import generalization, gradients
 from modeldoctor.diagnose.ranking import rank
@@ -81,3 +81,13 @@ def test_a_finding_of_some_seeds_only_is_ranked_below_the_spread_across_seeds():
     assert [f.name for f in ranked if f.primary] == ["overfitting", "high-variance"]
     (dying_ranked,) = [f for f in ranked if f.name == "dying-relu"]
     assert dying_ranked.caused_by == ("high-variance",) and ranked[-1] is dying_ranked
+
+
+def test_gradients_that_grew_from_a_tiny_start_while_the_loss_fell_every_epoch_are_not_exploding():
+    """A BatchNormalization CNN: the conv layer's first gradient is tiny, later ones 1000x larger."""
+    samples = [sample(i, conv={"grad_norm": g, "weight_norm": 3.0}) for i, g in enumerate([0.01, 5.0, 15.0])]
+    layers = [layer("conv"), layer("out", "softmax", 10)]
+    healthy = fit([1.93, 1.39, 0.99, 0.70, 0.51, 0.39, 0.31, 0.25, 0.21, 0.18], layers=layers, samples=samples)
+    assert gradients.exploding_gradients(healthy, T) is None
+    stuck = fit([1.93, 1.92, 1.92, 1.91, 1.91, 1.90, 1.90, 1.90, 1.89, 1.89], layers=layers, samples=samples)
+    assert gradients.exploding_gradients(stuck, T).evidence["growth"] == 1500

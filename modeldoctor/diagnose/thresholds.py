@@ -22,6 +22,8 @@ def _t(default: float, reason: str) -> Any:
 class Thresholds:
     explode_grad_to_weight: float = _t(10.0, "gradient norm above 10x the layer's weight norm (healthy runs: < 0.5)")
     explode_growth: float = _t(1e3, "a layer's gradient norm grows 1000x over training (orders of magnitude)")
+    explode_quiet_progress: float = _t(0.25, "growth alone is no evidence when the loss fell in every epoch to "
+                                       "below 25% of its first epoch's: it grew from a tiny start, training is fine")
     vanish_ratio: float = _t(1e-3, "first/last layer gradient-norm ratio below 1e-3 (AUTOTRAINER)")
     vanish_abs: float = _t(1e-5, "first layer mean |gradient| below 1e-5 (DeepDiagnosis uses 1e-7; calibrated)")
     vanish_min_layers: float = _t(3, "vanishing needs depth: at least 3 trainable layers")

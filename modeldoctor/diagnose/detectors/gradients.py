@@ -26,12 +26,25 @@ def _clip(fit: FitRecord) -> float | None:
     return min(bounds) if bounds else None
 
 
+def _training_well(fit: FitRecord, t: Thresholds) -> bool:
+    """The loss fell in every epoch to a small share of where it started: nothing is hurting training."""
+    losses = finite(e.get("loss") for e in fit.epochs)
+    if len(losses) < 3 or len(losses) != len(fit.epochs) or losses[0] <= 0:
+        return False
+    falling = all(b < a for a, b in zip(losses, losses[1:]))
+    return falling and losses[-1] <= t.explode_quiet_progress * losses[0]
+
+
+# Quiet on health: a gradient that grew 1000x from a tiny first sample (a BatchNormalization layer's
+# input weights early on) while the loss fell every epoch is not exploding; the ratio to the weights still
+# speaks, whatever the loss does.
 @detector("exploding-gradients", Family.LEARNING, rank=(Band.GRADIENTS, 1),
           causes=("learning-rate-too-high", "unscaled-inputs", "poor-initialization"),
           weaker=("grad_to_weight_median", True), reads=(Signal.GRADIENTS,))
 def exploding_gradients(fit: FitRecord, t: Thresholds) -> Finding | None:
     worst = None
     clip = _clip(fit)
+    growth_counts = not _training_well(fit, t)
     for layer in trainable_layers(fit):
         grads = layer_series(fit, layer.name, "grad_norm")
         if clip is not None:
@@ -42,7 +55,7 @@ def exploding_gradients(fit: FitRecord, t: Thresholds) -> Finding | None:
         ratios = finite(g / w for g, w in zip(grads, weights) if w > 0)
         relative = median(ratios) or 0.0
         growth = max(grads[1:]) / grads[0] if grads[0] > 0 else 0.0
-        score = max(relative / t.explode_grad_to_weight, growth / t.explode_growth)
+        score = max(relative / t.explode_grad_to_weight, growth / t.explode_growth if growth_counts else 0.0)
         if score >= 1 and (worst is None or score > worst[0]):
             worst = (score, layer, relative, growth, grads)
     if worst is None:
