@@ -191,6 +191,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     outcomes = []
     for case in cases(args.only):
         started = time.perf_counter()
+        names: tuple[str, ...]
         try:
             records = records_for(case, args.records)
         except CannotDiagnose as exc:

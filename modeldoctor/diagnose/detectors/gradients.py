@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from modeldoctor.diagnose.detectors.activations import acquired
 from modeldoctor.diagnose.detectors.curves import bounce
 from modeldoctor.diagnose.registry import Band, detector, found
@@ -117,6 +119,7 @@ def _optimizer_location(fit: FitRecord):  # noqa: ANN202 - Location | None
 
 
 ADAPTIVE = {"Adam", "AdamW", "Adamax", "Nadam", "RMSprop", "Lion", "Lamb"}
+CURE_TARGET_RATIO = 1e-3  # rules/MD109's target_update_ratio: the cure scales the rate by it / the measured ratio
 
 
 def rate_is_high(fit: FitRecord, t: Thresholds) -> tuple[float, float] | None:
@@ -162,13 +165,13 @@ def learning_rate_too_high(fit: FitRecord, t: Thresholds) -> Finding | None:
         return None
     step, limit = high
     name = fit.model.optimizer.class_name
-    evidence = {"seen_in": "curve" if bounced else "activations", "learning_rate": r(lr), "optimizer": name,
-                "step": r(step), "threshold_step": limit, **(bounced or {})}
+    facts: dict[str, Any] = {"seen_in": "curve" if bounced else "activations", "learning_rate": r(lr),
+                             "optimizer": name, "step": r(step), "threshold_step": limit, **(bounced or {})}
     if driven:
-        evidence["driven_into_tails"] = {layer: list(shares) for layer, shares in driven.items()}
+        facts["driven_into_tails"] = {layer: list(shares) for layer, shares in driven.items()}
     # The cure scales the rate by target / update_ratio_median: only a ratio that would lower it is given.
-    key = "update_ratio_median" if ratio is not None and ratio >= 10 * 1e-3 else "update_ratio"
-    evidence[key] = r(ratio)
+    key = "update_ratio_median" if ratio is not None and ratio >= 10 * CURE_TARGET_RATIO else "update_ratio"
+    facts[key] = r(ratio)
     message = f"the learning rate {lr:g} is high for {name} (step {step:.3g}, limit {limit:g}) and "
     if bounced:
         message += (f"the loss bounced back up: its low {bounced['early_low_loss']:.4g} in epoch "
@@ -178,7 +181,7 @@ def learning_rate_too_high(fit: FitRecord, t: Thresholds) -> Finding | None:
         layer, (first, late) = max(driven.items(), key=lambda kv: kv[1][1])
         message += (f"the updates drove the units of layer '{layer}' into their flat tails or dead zone "
                     f"({first:.0%} at the start, {late:.0%} late in training)")
-    return found(learning_rate_too_high, message, evidence, 0.8, _optimizer_location(fit), epoch=0, fit=fit.index)
+    return found(learning_rate_too_high, message, facts, 0.8, _optimizer_location(fit), epoch=0, fit=fit.index)
 
 
 @detector("learning-rate-too-low", Family.LEARNING, rank=(Band.SETUP, 3), weaker=("update_ratio_median", False),
