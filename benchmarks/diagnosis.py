@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import hashlib
 import sys
 import time
 import tomllib
@@ -86,11 +87,14 @@ def cases(only: str) -> list[Case]:
 
 
 def records_for(case: Case, keep: Path | None) -> list[RunRecord]:
-    """Run the case (or read the records a previous call kept in `keep`)."""
+    """Run the case (or read the records a previous call kept in `keep`, unless the script changed since)."""
     slug = str(case.path.relative_to(FIXTURES)).replace("/", "__").removesuffix(".py")
     saved = [keep / f"{slug}.{i}.json" for i in range(case.runs)] if keep else []
     if saved and all(p.exists() for p in saved):
-        return [rec.load(p) for p in saved]
+        kept = [rec.load(p) for p in saved]
+        digest = hashlib.sha256(case.path.read_bytes()).hexdigest()
+        if all(record.script_sha256 == digest for record in kept):
+            return kept
     records = run_records(case.path, [], RunOptions(quiet=True, timeout=300), case.runs)
     for record, path in zip(records, saved):
         rec.save(record, path)
