@@ -69,3 +69,21 @@ def saturated_activations(fit: FitRecord, t: Thresholds) -> Finding | None:
     message = (f"{share:.0%} of the activations of {layer.activation} layer '{layer.name}' sit in the flat tails"
                + (f" ({len(hits)} layers affected)" if len(hits) > 1 else ""))
     return found(saturated_activations, message, evidence, 0.85, layer.location, layer.name, 0, fit.index)
+
+
+def acquired(fit: FitRecord, t: Thresholds) -> dict[str, tuple[float, float]]:
+    """Hidden layers that training drove into their tails or killed: {layer: (share at first sample, late share)}.
+
+    Units that were alive at the first sample and saturated or dead later got
+    there through the updates, not through the initialization or the inputs:
+    under a rate high for its optimizer, they are the rate's doing.
+    """
+    driven: dict[str, tuple[float, float]] = {}
+    for kinds, attr, threshold in ((set(SATURATING), "saturated_fraction", t.saturated_share),
+                                   (set(DYING), "dead_fraction", t.dead_share)):
+        for layer in _hidden(fit, kinds):
+            series = layer_series(fit, layer.name, attr)
+            late = median(layer_series(fit, layer.name, attr, late_only=True))
+            if series and late is not None and series[0] < threshold / 2 and late >= threshold:
+                driven[layer.name] = (r(series[0]) or 0.0, r(late) or 0.0)
+    return driven

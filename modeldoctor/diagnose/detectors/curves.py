@@ -116,3 +116,32 @@ def oscillating_loss(fit: FitRecord, t: Thresholds) -> Finding | None:
     message = (f"the training loss went up in {len(rises)} of {len(losses) - 1} epochs and is not settling "
                f"(best {early:.4g} early, {late:.4g} late)")
     return found(oscillating_loss, message, evidence, 0.8, fit.location, epoch=rises[0], fit=fit.index)
+
+
+def bounce(fit: FitRecord, t: Thresholds) -> dict[str, float | int | None] | None:
+    """The curve of a step that is too large, or None: an early low, then a loss that bounces back up.
+
+    The training loss reaches its low in the first half, rises in a good share
+    of the epochs after it, ends well above that low, and the validation loss
+    (when there is one) ends far above its best. Quiet on health: a loss that
+    is still at or near its low at the end, or validation that ends near its
+    best, is not a bounce, however noisy the epochs in between.
+    """
+    losses = _clean_losses(fit)
+    if losses is None or len(losses) < 6:
+        return None
+    low = min(range(len(losses) // 2), key=losses.__getitem__)
+    later = losses[low:]
+    rises = sum(1 for a, b in zip(later, later[1:]) if b > a * (1 + t.oscillation_rise_size))
+    share = rises / (len(later) - 1)
+    if share < t.bounce_rises or losses[-1] < losses[low] * t.bounce_above or min(later[1:]) < losses[low]:
+        return None
+    evidence: dict[str, float | int | None] = {
+        "early_low_epoch": low + 1, "early_low_loss": r(losses[low]), "final_loss": r(losses[-1]),
+        "rises_after_low": rises, "epochs_after_low": len(later) - 1, "rise_share": r(share)}
+    val = finite(curve(fit, "val_loss"))
+    if val:
+        if len(val) != len(losses) or val[-1] < min(val) * (1 + t.bounce_val_rise):
+            return None
+        evidence.update({"best_val_loss": r(min(val)), "final_val_loss": r(val[-1])})
+    return evidence

@@ -25,6 +25,8 @@ def _far_past_best(finding: Finding, fit: FitRecord, t: Thresholds) -> bool:
 
 
 # The epoch that went NaN is validated with destroyed weights: its validation metrics are the NaN's doing.
+# Quiet on health: a rise that is small against the first epoch's validation loss is the noise of a loss
+# near its floor (0.002 -> 0.003 is +50% and means nothing), however large it is relative to the best.
 @detector("overfitting", Family.GENERALIZATION, needs="curves", rank=(Band.GENERALIZATION, 1),
           causes=("nan-loss",), weaker=("val_rise", True),
           decisive=Decisive("validation loss above its best for the patience after its turning point and at "
@@ -41,6 +43,8 @@ def overfitting(fit: FitRecord, t: Thresholds) -> Finding | None:
     rise = (val[-1] - val[best]) / abs(val[best]) if val[best] else 0.0
     if after < t.overfit_patience or rise < t.overfit_rise or train[-1] >= train[best]:
         return None
+    if val[-1] - val[best] < t.overfit_floor * val[0]:
+        return None
     above = sum(1 for v in val[best + 1 :] if v > val[best])
     if above < t.overfit_patience:
         return None
@@ -52,6 +56,21 @@ def overfitting(fit: FitRecord, t: Thresholds) -> Finding | None:
     return found(overfitting, message, evidence, 0.9, fit.location, epoch=best + 1, fit=fit.index)
 
 
+def _loss_gap_is_noise(train: list[float], val: list[float], t: Thresholds) -> bool:
+    """A loss ratio that is no evidence of a gap: two losses near zero, or validation still improving.
+
+    0.0076 / 0.0024 is a ratio of 3 between two numbers at the noise floor; and a
+    validation loss at its best in the last epoch, still falling, is a model
+    still learning what generalizes, not one failing to.
+    """
+    if val[-1] - train[-1] < t.gap_loss_floor * val[0]:
+        return True
+    third = val[(2 * len(val)) // 3]
+    return val[-1] <= min(val) * (1 + t.gap_still_improving) and val[-1] < third
+
+
+# Quiet on health: with no accuracy-like metric the gap is a loss ratio, judged only when it is evidence
+# (`_loss_gap_is_noise`).
 @detector("generalization-gap", Family.GENERALIZATION, needs="curves", rank=(Band.GENERALIZATION, 2),
           causes=("overfitting", "nan-loss"), weaker=("final_gap", True))
 def generalization_gap(fit: FitRecord, t: Thresholds) -> Finding | None:
@@ -69,6 +88,8 @@ def generalization_gap(fit: FitRecord, t: Thresholds) -> Finding | None:
             return None
         gaps = [v / a if a > 0 else 0.0 for a, v in zip(*pairs)]
         limit, kind = t.gap_loss_ratio, "val_loss/loss"
+        if _loss_gap_is_noise(*pairs, t):
+            return None
     if len(gaps) < 3 or gaps[-1] < limit or gaps[-1] - gaps[third - 1] < t.gap_growth:
         return None
     start = next(i for i, g in enumerate(gaps) if g >= limit)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
+from modeldoctor.diagnose.detectors.activations import acquired
+from modeldoctor.diagnose.detectors.curves import bounce
 from modeldoctor.diagnose.registry import Band, Decisive, detector, found, seen_for
 from modeldoctor.diagnose.series import finite, layer_named, layer_series, median, r, trainable_layers
 from modeldoctor.diagnose.thresholds import Thresholds
@@ -26,6 +29,18 @@ def _clip(fit: FitRecord) -> float | None:
     return min(bounds) if bounds else None
 
 
+def _training_well(fit: FitRecord, t: Thresholds) -> bool:
+    """The loss fell in every epoch to a small share of where it started: nothing is hurting training."""
+    losses = finite(e.get("loss") for e in fit.epochs)
+    if len(losses) < 3 or len(losses) != len(fit.epochs) or losses[0] <= 0:
+        return False
+    falling = all(b < a for a, b in zip(losses, losses[1:]))
+    return falling and losses[-1] <= t.explode_quiet_progress * losses[0]
+
+
+# Quiet on health: a gradient that grew 1000x from a tiny first sample (a BatchNormalization layer's
+# input weights early on) while the loss fell every epoch is not exploding; the ratio to the weights still
+# speaks, whatever the loss does.
 @detector("exploding-gradients", Family.LEARNING, rank=(Band.GRADIENTS, 1),
           causes=("learning-rate-too-high", "unscaled-inputs", "poor-initialization"),
           weaker=("grad_to_weight_median", True), reads=(Signal.GRADIENTS,),
@@ -34,6 +49,7 @@ def _clip(fit: FitRecord) -> float | None:
 def exploding_gradients(fit: FitRecord, t: Thresholds) -> Finding | None:
     worst = None
     clip = _clip(fit)
+    growth_counts = not _training_well(fit, t)
     for layer in trainable_layers(fit):
         grads = layer_series(fit, layer.name, "grad_norm")
         if clip is not None:
@@ -44,7 +60,7 @@ def exploding_gradients(fit: FitRecord, t: Thresholds) -> Finding | None:
         ratios = finite(g / w for g, w in zip(grads, weights) if w > 0)
         relative = median(ratios) or 0.0
         growth = max(grads[1:]) / grads[0] if grads[0] > 0 else 0.0
-        score = max(relative / t.explode_grad_to_weight, growth / t.explode_growth)
+        score = max(relative / t.explode_grad_to_weight, growth / t.explode_growth if growth_counts else 0.0)
         if score >= 1 and (worst is None or score > worst[0]):
             worst = (score, layer, relative, growth, grads)
     if worst is None:
@@ -133,7 +149,35 @@ def _optimizer_location(fit: FitRecord):  # noqa: ANN202 - Location | None
     return fit.model.compile_location or fit.location
 
 
+ADAPTIVE = {"Adam", "AdamW", "Adamax", "Nadam", "RMSprop", "Lion", "Lamb"}
+CURE_TARGET_RATIO = 1e-3  # rules/MD109's target_update_ratio: the cure scales the rate by it / the measured ratio
+
+
+def rate_is_high(fit: FitRecord, t: Thresholds) -> tuple[float, float] | None:
+    """(the optimizer's step, the limit for that optimizer) when its rate is high for it, else None.
+
+    Adaptive optimizers take steps of about their rate: 10x their default of
+    1e-3 is high. SGD with momentum takes lr / (1 - momentum). An optimizer
+    not listed here, or a rate the probe did not read, is never called high.
+    """
+    optimizer = fit.model.optimizer
+    if optimizer is None or optimizer.learning_rate is None:
+        return None
+    lr = optimizer.learning_rate
+    if optimizer.class_name in ADAPTIVE:
+        return (lr, t.lr_high_adaptive) if lr >= t.lr_high_adaptive else None
+    if optimizer.class_name == "SGD":
+        momentum = optimizer.config.get("momentum") or 0.0
+        step = lr / (1 - momentum) if isinstance(momentum, (int, float)) and momentum < 1 else lr
+        return (step, t.lr_high_sgd) if step >= t.lr_high_sgd else None
+    return None
+
+
 # ||dw||/||w|| is large when ||w|| is tiny: tiny initial weights look like a high rate.
+# Without an update ratio above the threshold, a rate is too high only when the optimizer's rate is high
+# for it and the run shows what such a rate does: the loss bounces back up after an early low
+# (`curves.bounce`), or units alive at the start were driven into saturation or death by the updates
+# (`activations.acquired`). A high-looking rate on a run that settles is someone's choice, not a finding.
 @detector("learning-rate-too-high", Family.LEARNING, rank=(Band.SETUP, 2),
           causes=("poor-initialization",), weaker=("update_ratio_median", True), reads=(Signal.UPDATES,),
           decisive=Decisive("each step moved the weights by more than a tenth of their norm on more than half "
@@ -141,13 +185,37 @@ def _optimizer_location(fit: FitRecord):  # noqa: ANN202 - Location | None
                             when=_rate_settled))
 def learning_rate_too_high(fit: FitRecord, t: Thresholds) -> Finding | None:
     ratio = _update_ratio(fit, early=True)
-    if ratio is None or ratio <= t.update_ratio_high:
-        return None
     lr = fit.model.optimizer.learning_rate if fit.model.optimizer else None
-    evidence = {"update_ratio_median": r(ratio), "threshold": t.update_ratio_high, "learning_rate": r(lr)}
-    message = f"each step changes the weights by {ratio:.2g} of their norm (healthy: ~1e-3); learning rate {lr:g}" \
-        if lr is not None else f"each step changes the weights by {ratio:.2g} of their norm (healthy: ~1e-3)"
-    return found(learning_rate_too_high, message, evidence, 0.85, _optimizer_location(fit), epoch=0, fit=fit.index)
+    if ratio is not None and ratio > t.update_ratio_high:
+        evidence = {"update_ratio_median": r(ratio), "threshold": t.update_ratio_high, "learning_rate": r(lr)}
+        message = f"each step changes the weights by {ratio:.2g} of their norm (healthy: ~1e-3)"
+        message += f"; learning rate {lr:g}" if lr is not None else ""
+        return found(learning_rate_too_high, message, evidence, 0.85, _optimizer_location(fit), epoch=0,
+                     fit=fit.index)
+    high = rate_is_high(fit, t)
+    bounced = bounce(fit, t) if high else None
+    driven = acquired(fit, t) if high and bounced is None else {}
+    if high is None or (bounced is None and not driven) or lr is None or fit.model.optimizer is None:
+        return None
+    step, limit = high
+    name = fit.model.optimizer.class_name
+    facts: dict[str, Any] = {"seen_in": "curve" if bounced else "activations", "learning_rate": r(lr),
+                             "optimizer": name, "step": r(step), "threshold_step": limit, **(bounced or {})}
+    if driven:
+        facts["driven_into_tails"] = {layer: list(shares) for layer, shares in driven.items()}
+    # The cure scales the rate by target / update_ratio_median: only a ratio that would lower it is given.
+    key = "update_ratio_median" if ratio is not None and ratio >= 10 * CURE_TARGET_RATIO else "update_ratio"
+    facts[key] = r(ratio)
+    message = f"the learning rate {lr:g} is high for {name} (step {step:.3g}, limit {limit:g}) and "
+    if bounced:
+        message += (f"the loss bounced back up: its low {bounced['early_low_loss']:.4g} in epoch "
+                    f"{bounced['early_low_epoch']}, then it rose in {bounced['rises_after_low']} of the "
+                    f"{bounced['epochs_after_low']} later epochs and ended at {bounced['final_loss']:.4g}")
+    else:
+        layer, (first, late) = max(driven.items(), key=lambda kv: kv[1][1])
+        message += (f"the updates drove the units of layer '{layer}' into their flat tails or dead zone "
+                    f"({first:.0%} at the start, {late:.0%} late in training)")
+    return found(learning_rate_too_high, message, facts, 0.8, _optimizer_location(fit), epoch=0, fit=fit.index)
 
 
 @detector("learning-rate-too-low", Family.LEARNING, rank=(Band.SETUP, 3), weaker=("update_ratio_median", False),
