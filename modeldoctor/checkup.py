@@ -18,7 +18,7 @@ from modeldoctor.diagnose import (detectors_for, diagnose_run, diagnose_runs, un
                                   unjudged_on_partial)
 from modeldoctor.diagnose.history import history_record
 from modeldoctor.diagnose.thresholds import Thresholds
-from modeldoctor.ftypes import Finding, Report, Scope
+from modeldoctor.ftypes import Finding, Report, Rule, Scope, Severity
 from modeldoctor.record import RunRecord
 from modeldoctor.report.build import report_for
 from modeldoctor.rules import Catalog
@@ -26,27 +26,37 @@ from modeldoctor.run.runner import RunOptions, run_probe
 from modeldoctor.run.triage import CannotDiagnose, check_script, judgeable, partial, stop_notice, usable_record
 
 Notice = Callable[[str], None]
+FAILS = {Severity.INFO: 0, Severity.WARNING: 1, Severity.ERROR: 2}  # --fail-on: how severe, lowest first
 
 
 @dataclass(frozen=True)
 class Selection:
-    """Which findings the user wants: --select/--ignore, then the suppression comments in the source."""
+    """Which findings the user wants: --select/--extend-select/--ignore (without --select, the default set:
+    no `opt_in` code), then the suppression comments in the source."""
 
     select: str | tuple[str, ...] | None = None
     ignore: str | tuple[str, ...] | None = None
+    opt_in: frozenset[str] = frozenset()  # codes of the rules outside the default set (`default = false`)
+    extend: str | tuple[str, ...] | None = None  # --extend-select: more codes on top of the default set
+
+    @classmethod
+    def of(cls, select: str | tuple[str, ...] | None, ignore: str | tuple[str, ...] | None,
+           rules: Iterable[Rule], extend: str | tuple[str, ...] | None = None) -> Selection:
+        """The selection over these rules: their default set is what a bare run reports."""
+        return cls(select, ignore, frozenset(r.code for r in rules if not r.default), extend)
 
     def keep(self, findings: Iterable[Finding], source: str | None = None) -> list[Finding]:
         """`source` stands in for a trial copy's file, whose comments are the script's own."""
         from modeldoctor.suppress import kept, read_text
 
         if source is None:
-            return kept(findings, self.select, self.ignore, read_text)
+            return kept(findings, self.select, self.ignore, read_text, self.opt_in, self.extend)
         from modeldoctor.verify.trials import TRIAL_PREFIX
 
         def read(path: str) -> str:
             return source if Path(path).name.startswith(TRIAL_PREFIX) else read_text(path)
 
-        return kept(findings, self.select, self.ignore, read)
+        return kept(findings, self.select, self.ignore, read, self.opt_in, self.extend)
 
 
 @dataclass(frozen=True)
@@ -113,6 +123,7 @@ def selects_source_rules_only(selection: Selection, catalog: Catalog) -> bool:
     wanted, unwanted = parse_codes(selection.select), parse_codes(selection.ignore)
     if not wanted:
         return False
+    wanted |= parse_codes(selection.extend)
     chosen = [r for r in catalog.rules if any(r.code.startswith(w) for w in wanted)
               and not any(r.code.startswith(u) for u in unwanted)]
     source = {check.rule_name for check in all_checks()} | {r.name for r in catalog.rules if r.legacy}  # type: ignore[attr-defined]
@@ -212,9 +223,10 @@ def diagnose_records(script: str, records: Sequence[RunRecord], thresholds: Thre
     return report_for(script, records, findings, catalog, notes, partial=stopped)
 
 
-def exit_code(report: Report) -> int:
-    """0 only when training was observed whole and nothing was found; 2 when too little was seen to judge."""
-    if report.findings:
+def exit_code(report: Report, fail_on: Severity = Severity.INFO) -> int:
+    """1 when a finding at least as severe as `fail_on` was reported (`--fail-on`, as linters have it);
+    else 0 when training was observed whole (or the source or a history read), 2 when too little was seen."""
+    if any(FAILS[f.severity] >= FAILS[fail_on] for f in report.findings):
         return 1
     return 0 if report.scope in (Scope.RUN, Scope.HISTORY, Scope.SOURCE) else 2
 
