@@ -69,6 +69,7 @@ class RunRequest:
     runs: int = 1
     save_record: Path | None = None  # keep the record (run k of --runs at NAME.k.json)
     from_record: Path | None = None  # diagnose a kept record instead of running
+    static_thresholds: dict[str, Any] = field(default_factory=dict)  # the source checks' (the run's include them)
 
 
 def diagnose(request: RunRequest, thresholds: Thresholds, catalog: Catalog,
@@ -88,7 +89,31 @@ def diagnose(request: RunRequest, thresholds: Thresholds, catalog: Catalog,
                                   notice)
         except CannotDiagnose as error:
             raise with_migration_hint(error, request.script, catalog) from None
-    return diagnose_records(str(request.script), records, thresholds, catalog)
+    return diagnose_records(str(request.script), records, thresholds, catalog,
+                            source_findings(request.script, catalog, request.static_thresholds))
+
+
+def source_findings(script: Path, catalog: Catalog, static_thresholds: dict[str, Any] | None = None) -> list[Finding]:
+    """What `check --static` finds in the script: a run's report includes it (nothing when it cannot be read)."""
+    from modeldoctor.source import script_text
+    from modeldoctor.static import SourceError, check_source
+
+    try:
+        return check_source(script_text(script), str(script), catalog, static_thresholds)
+    except (OSError, UnicodeDecodeError, ValueError, SourceError, RecursionError):
+        return []
+
+
+def with_source(found: Sequence[Finding], source: Sequence[Finding]) -> list[Finding]:
+    """A run knows at least what the source says: the source's findings join the run's, ranked with them,
+    except where the run reports the same mistake (the same name, or a run-time twin the check declares:
+    `seen_at_run`): there the run's evidence wins and the source adds nothing twice."""
+    from modeldoctor.diagnose.ranking import rank
+    from modeldoctor.static.registry import run_twins
+
+    twins, names = run_twins(), {f.name for f in found}
+    extra = [f for f in source if not (twins.get(f.name, frozenset({f.name})) & names)]
+    return rank([*found, *extra]) if extra else list(found)
 
 
 def with_migration_hint(error: CannotDiagnose, script: Path, catalog: Catalog) -> CannotDiagnose:
@@ -212,13 +237,15 @@ def run_records(
     return records
 
 
-def diagnose_records(script: str, records: Sequence[RunRecord], thresholds: Thresholds, catalog: Catalog) -> Report:
-    """The report of these runs; a run that stopped early makes it partial (it says where and why)."""
+def diagnose_records(script: str, records: Sequence[RunRecord], thresholds: Thresholds, catalog: Catalog,
+                     source: Sequence[Finding] = ()) -> Report:
+    """The report of these runs (and of the script's `source` findings, see `with_source`); a run that
+    stopped early makes it partial (it says where and why)."""
     stopped = [text for record in records if (text := partial(record))]
     if len(records) > 1:
         stopped = [f"run {i + 1}: {text}" for i, record in enumerate(records) if (text := partial(record))]
     notes = [f"not judged on a fit stopped part-way: {', '.join(unjudged_on_partial())}"] if stopped else []
-    findings = diagnose_runs(records, thresholds, catalog)
+    findings = with_source(diagnose_runs(records, thresholds, catalog), source)
     notes += unjudged_for_missing(records, findings)
     return report_for(script, records, findings, catalog, notes, partial=stopped)
 

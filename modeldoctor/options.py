@@ -130,7 +130,8 @@ def run_request(script: Path, script_args: tuple[str, ...], opts: dict[str, Any]
     options = RunOptions(python=opts["python"], timeout=opts["timeout"], max_epochs=opts.get("epochs"),
                          max_steps=opts.get("max_steps"), seed=opts.get("seed"), quiet=opts["quiet"],
                          verbose=opts.get("verbose", False), backend=backend)
-    return RunRequest(script, script_args, options, opts["runs"], opts.get("save_record"), opts.get("from_record"))
+    return RunRequest(script, script_args, options, opts["runs"], opts.get("save_record"), opts.get("from_record"),
+                      opts.get("static_thresholds") or {})
 
 
 def fail_on_option(fn: Callable[..., Any]) -> Callable[..., Any]:
