@@ -8,10 +8,23 @@ from modeldoctor.diagnose.registry import Band, detector, found
 from modeldoctor.diagnose.series import output_layer, r
 from modeldoctor.diagnose.thresholds import Thresholds
 from modeldoctor.ftypes import Family, Finding
-from modeldoctor.record import FitRecord, Signal
+from modeldoctor.record import FitRecord, LayerInfo, Signal
 from modeldoctor.vocabulary import LOGITS, PROBABILITIES, RELU_LIKE, expected_activation, loss_kind
 
 SCALING_LAYERS = {"Normalization", "Rescaling", "BatchNormalization", "LayerNormalization", "Discretization"}
+# Inputs that are indices or categories, not measurements: their scale means nothing to the first layer.
+INDEX_LAYERS = {"Embedding", "IntegerLookup", "StringLookup", "CategoryEncoding", "Hashing", "TextVectorization"}
+
+
+def scaled_in_model(layers: list[LayerInfo]) -> bool:
+    """A scaling (or index) layer before the first layer that weighs its inputs: the model scales its own
+    inputs, wherever it sits (after the Input, after a data-augmentation block nested in the model)."""
+    for layer in layers:
+        if layer.class_name in SCALING_LAYERS or layer.class_name in INDEX_LAYERS:
+            return True
+        if layer.fan_in or layer.units or layer.filters:
+            return False
+    return False
 
 
 @detector("unscaled-inputs", Family.LEARNING, rank=(Band.SETUP, 5), weaker=("max_feature_rms", True),
@@ -20,8 +33,7 @@ def unscaled_inputs(fit: FitRecord, t: Thresholds) -> Finding | None:
     stats = fit.inputs
     if stats is None or not stats.feature_std:
         return None
-    first = fit.model.layers[0] if fit.model.layers else None
-    if first is not None and first.class_name in SCALING_LAYERS:
+    if scaled_in_model(fit.model.layers):
         return None  # the model scales its own inputs
     rms = [math.sqrt(m * m + s * s) for m, s in zip(stats.feature_mean, stats.feature_std)
            if math.isfinite(m) and math.isfinite(s)]
