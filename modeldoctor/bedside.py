@@ -65,7 +65,8 @@ def load_settings(start: Path | None = None, select: str | Sequence[str] | None 
     check_detectors(all_detectors(), catalog)
     chosen = select if select is not None else values.get("select")
     ignored = ignore if ignore is not None else values.get("ignore")
-    return Settings(thresholds, catalog, Selection(_codes(chosen), _codes(ignored)), path)
+    selection = Selection.of(_codes(chosen), _codes(ignored), catalog.rules, _codes(values.get("extend_select")))
+    return Settings(thresholds, catalog, selection, path)
 
 
 def _codes(value: str | Sequence[str] | None) -> str | tuple[str, ...] | None:

@@ -19,7 +19,7 @@ from modeldoctor.diagnose import (detectors_for, diagnose_run, diagnose_runs, un
 from modeldoctor.diagnose.history import history_record
 from modeldoctor.diagnose.live import settings_for
 from modeldoctor.diagnose.thresholds import Thresholds
-from modeldoctor.ftypes import Finding, Report, Scope
+from modeldoctor.ftypes import Finding, Report, Rule, Scope, Severity
 from modeldoctor.record import RunRecord
 from modeldoctor.report.build import report_for
 from modeldoctor.rules import Catalog
@@ -27,27 +27,37 @@ from modeldoctor.run.runner import RunOptions, run_probe
 from modeldoctor.run.triage import CannotDiagnose, check_script, judgeable, partial, stop_notice, usable_record
 
 Notice = Callable[[str], None]
+FAILS = {Severity.INFO: 0, Severity.WARNING: 1, Severity.ERROR: 2}  # --fail-on: how severe, lowest first
 
 
 @dataclass(frozen=True)
 class Selection:
-    """Which findings the user wants: --select/--ignore, then the suppression comments in the source."""
+    """Which findings the user wants: --select/--extend-select/--ignore (without --select, the default set:
+    no `opt_in` code), then the suppression comments in the source."""
 
     select: str | tuple[str, ...] | None = None
     ignore: str | tuple[str, ...] | None = None
+    opt_in: frozenset[str] = frozenset()  # codes of the rules outside the default set (`default = false`)
+    extend: str | tuple[str, ...] | None = None  # --extend-select: more codes on top of the default set
+
+    @classmethod
+    def of(cls, select: str | tuple[str, ...] | None, ignore: str | tuple[str, ...] | None,
+           rules: Iterable[Rule], extend: str | tuple[str, ...] | None = None) -> Selection:
+        """The selection over these rules: their default set is what a bare run reports."""
+        return cls(select, ignore, frozenset(r.code for r in rules if not r.default), extend)
 
     def keep(self, findings: Iterable[Finding], source: str | None = None) -> list[Finding]:
         """`source` stands in for a trial copy's file, whose comments are the script's own."""
         from modeldoctor.suppress import kept, read_text
 
         if source is None:
-            return kept(findings, self.select, self.ignore, read_text)
+            return kept(findings, self.select, self.ignore, read_text, self.opt_in, self.extend)
         from modeldoctor.verify.trials import TRIAL_PREFIX
 
         def read(path: str) -> str:
             return source if Path(path).name.startswith(TRIAL_PREFIX) else read_text(path)
 
-        return kept(findings, self.select, self.ignore, read)
+        return kept(findings, self.select, self.ignore, read, self.opt_in, self.extend)
 
 
 @dataclass(frozen=True)
@@ -62,6 +72,7 @@ class RunRequest:
     from_record: Path | None = None  # diagnose a kept record instead of running
     # Stop training once a finding is decisive (--full: no). Never with several seeds: the spread needs whole runs.
     stop_early: bool = True
+    static_thresholds: dict[str, Any] = field(default_factory=dict)  # the source checks' (the run's include them)
 
 
 def diagnose(request: RunRequest, thresholds: Thresholds, catalog: Catalog,
@@ -82,7 +93,31 @@ def diagnose(request: RunRequest, thresholds: Thresholds, catalog: Catalog,
             records = run_records(request.script, request.args, options, request.runs, on_progress, keep, notice)
         except CannotDiagnose as error:
             raise with_migration_hint(error, request.script, catalog) from None
-    return diagnose_records(str(request.script), records, thresholds, catalog)
+    return diagnose_records(str(request.script), records, thresholds, catalog,
+                            source_findings(request.script, catalog, request.static_thresholds))
+
+
+def source_findings(script: Path, catalog: Catalog, static_thresholds: dict[str, Any] | None = None) -> list[Finding]:
+    """What `check --static` finds in the script: a run's report includes it (nothing when it cannot be read)."""
+    from modeldoctor.source import script_text
+    from modeldoctor.static import SourceError, check_source
+
+    try:
+        return check_source(script_text(script), str(script), catalog, static_thresholds)
+    except (OSError, UnicodeDecodeError, ValueError, SourceError, RecursionError):
+        return []
+
+
+def with_source(found: Sequence[Finding], source: Sequence[Finding]) -> list[Finding]:
+    """A run knows at least what the source says: the source's findings join the run's, ranked with them,
+    except where the run reports the same mistake (the same name, or a run-time twin the check declares:
+    `seen_at_run`): there the run's evidence wins and the source adds nothing twice."""
+    from modeldoctor.diagnose.ranking import rank
+    from modeldoctor.static.registry import run_twins
+
+    twins, names = run_twins(), {f.name for f in found}
+    extra = [f for f in source if not (twins.get(f.name, frozenset({f.name})) & names)]
+    return rank([*found, *extra]) if extra else list(found)
 
 
 def with_migration_hint(error: CannotDiagnose, script: Path, catalog: Catalog) -> CannotDiagnose:
@@ -117,6 +152,7 @@ def selects_source_rules_only(selection: Selection, catalog: Catalog) -> bool:
     wanted, unwanted = parse_codes(selection.select), parse_codes(selection.ignore)
     if not wanted:
         return False
+    wanted |= parse_codes(selection.extend)
     chosen = [r for r in catalog.rules if any(r.code.startswith(w) for w in wanted)
               and not any(r.code.startswith(u) for u in unwanted)]
     source = {check.rule_name for check in all_checks()} | {r.name for r in catalog.rules if r.legacy}  # type: ignore[attr-defined]
@@ -205,20 +241,23 @@ def run_records(
     return records
 
 
-def diagnose_records(script: str, records: Sequence[RunRecord], thresholds: Thresholds, catalog: Catalog) -> Report:
-    """The report of these runs; a run that stopped early makes it partial (it says where and why)."""
+def diagnose_records(script: str, records: Sequence[RunRecord], thresholds: Thresholds, catalog: Catalog,
+                     source: Sequence[Finding] = ()) -> Report:
+    """The report of these runs (and of the script's `source` findings, see `with_source`); a run that
+    stopped early makes it partial (it says where and why)."""
     stopped = [text for record in records if (text := partial(record))]
     if len(records) > 1:
         stopped = [f"run {i + 1}: {text}" for i, record in enumerate(records) if (text := partial(record))]
     notes = [f"not judged on a fit stopped part-way: {', '.join(unjudged_on_partial())}"] if stopped else []
-    findings = diagnose_runs(records, thresholds, catalog)
+    findings = with_source(diagnose_runs(records, thresholds, catalog), source)
     notes += unjudged_for_missing(records, findings)
     return report_for(script, records, findings, catalog, notes, partial=stopped)
 
 
-def exit_code(report: Report) -> int:
-    """0 only when training was observed whole and nothing was found; 2 when too little was seen to judge."""
-    if report.findings:
+def exit_code(report: Report, fail_on: Severity = Severity.INFO) -> int:
+    """1 when a finding at least as severe as `fail_on` was reported (`--fail-on`, as linters have it);
+    else 0 when training was observed whole (or the source or a history read), 2 when too little was seen."""
+    if any(FAILS[f.severity] >= FAILS[fail_on] for f in report.findings):
         return 1
     return 0 if report.scope in (Scope.RUN, Scope.HISTORY, Scope.SOURCE) else 2
 

@@ -22,6 +22,7 @@ from modeldoctor.options import (
     deprecated,
     emit,
     fail,
+    fail_on_option,
     legacy_options,
     report_options,
     rule_options,
@@ -32,6 +33,7 @@ from modeldoctor.options import (
     settings,
     trial_options,
     trial_settings,
+    verdict,
 )
 
 
@@ -64,6 +66,7 @@ def main() -> None:
 @click.option("--each", "each", is_flag=True,
               help="SCRIPT_ARGS are more scripts: run each one that uses Keras and calls fit (as pre-commit passes "
                    "files); the exit code is the worst.")
+@fail_on_option
 @report_options
 @click.pass_context
 def check(ctx: click.Context, script: Path | None, script_args: tuple[str, ...], **_: Any) -> None:
@@ -107,7 +110,7 @@ def check(ctx: click.Context, script: Path | None, script_args: tuple[str, ...],
         say(f"{script} has no `.fit(` call to run: source checks only, no training was run")
         code = check_static([script], opts, catalog)
         if code == 0:
-            fail(f"{script}: no training to diagnose (no fit call) and the source checks found nothing\n"
+            fail(f"{script}: no training to diagnose (no fit call) and the source checks found nothing to fail on\n"
                  "  hint: point modeldoctor at the script that trains (calls model.fit)")
         sys.exit(code)
     code = finish(diagnosis(run_request(script, script_args, opts), opts, catalog), opts)
@@ -142,12 +145,10 @@ def diagnosis(request: Any, opts: dict[str, Any], catalog: Any) -> Any:
 
 
 def finish(report: Any, opts: dict[str, Any]) -> int:
-    """Select and suppress, print; the exit code."""
-    from modeldoctor.checkup import exit_code
-
-    report = dataclasses.replace(report, findings=tuple(selection(opts).keep(report.findings)))
+    """Select and suppress, print; the exit code (--fail-on)."""
+    report = dataclasses.replace(report, findings=tuple(selection(opts, report.rules.values()).keep(report.findings)))
     emit(report, opts)
-    return exit_code(report)
+    return verdict(report, opts)
 
 
 def check_static(paths: list[Any], opts: dict[str, Any], catalog: Any) -> int:
@@ -180,10 +181,11 @@ def explain(ctx: click.Context, code: str, **_: Any) -> None:
 @rule_options
 @click.pass_context
 def list_rules(ctx: click.Context, **_: Any) -> None:
-    """List every rule: code, name, family, whether it has an automatic fix."""
+    """List every rule: code, name, family, fix or advice, default set or opt-in (reported when selected)."""
+    from modeldoctor.explain import rule_line
+
     for rule in catalog_for(settings(ctx, None), cures=True).rules:
-        fixable = "fix" if any(c.transform for c in rule.cures) else "advice"
-        click.echo(f"{rule.code}  {rule.name:34} {rule.family.value:15} {fixable:7} {rule.summary}")
+        click.echo(rule_line(rule))
 
 
 @main.command(epilog=FIX_EXIT_CODES)
@@ -225,11 +227,12 @@ def fix(ctx: click.Context, script: Path, script_args: tuple[str, ...], **_: Any
     source = read_source(script)  # the file's own newlines kept; a notebook's cells as one script
     request, unsafe = run_request(script, script_args, opts), bool(opts.get("unsafe_fixes"))
     if opts.get("verify"):
-        result = guarded(verify_on_board, request, source, catalog, opts["runtime_thresholds"], selection(opts),
-                         unsafe, opts["seeds"], trial_settings(opts), opts.get("budget"), say)
+        result = guarded(verify_on_board, request, source, catalog, opts["runtime_thresholds"],
+                         selection(opts, catalog.rules), unsafe, opts["seeds"], trial_settings(opts),
+                         opts.get("budget"), say)
     else:
         result = guarded(prescribed, request, source, catalog, opts["runtime_thresholds"], opts["static_thresholds"],
-                         selection(opts), unsafe, bool(opts.get("static")), None, say)
+                         selection(opts, catalog.rules), unsafe, bool(opts.get("static")), None, say)
     for line in fix_summary(result.report):
         click.echo(line, err=True)
     if not result.report.findings and exit_code(result.report) == 2:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 PATH_LIST_KEYS = frozenset({"rules", "plugins"})
-CODE_LIST_KEYS = frozenset({"select", "ignore"})
+CODE_LIST_KEYS = frozenset({"select", "extend_select", "ignore"})
 TABLE_KEYS = frozenset({"thresholds"})
 
 

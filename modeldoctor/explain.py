@@ -7,12 +7,22 @@ import textwrap
 from modeldoctor.ftypes import Rule
 
 
+def rule_line(rule: Rule) -> str:
+    """One line of `modeldoctor rules`: code, name, family, fix or advice, default set or opt-in, summary."""
+    fixable = "fix" if any(c.transform for c in rule.cures) else "advice"
+    chosen = "default" if rule.default else "opt-in"
+    return f"{rule.code}  {rule.name:34} {rule.family.value:15} {fixable:7} {chosen:8} {rule.summary}"
+
+
 def explain_rule(rule: Rule) -> str:
     e = rule.explanation
+    opt_in = ("", f"Not in the default set: reported only when selected (--select {rule.code}, "
+                  f"--extend-select {rule.code}, or select/extend-select in [tool.modeldoctor]).")
     parts = [
         f"{rule.code} {rule.name} ({rule.family.value}, {rule.severity.value})",
         "",
         rule.summary,
+        *(() if rule.default else opt_in),
         "",
         "What it does",
         textwrap.indent(e.what.strip(), "  "),

@@ -111,6 +111,9 @@ class Rule:
     # The legacy API a migration rule finds (its `[legacy]` table: `kind` and what the kind's
     # finder and cure read); None for the other rules. See modeldoctor/static/legacy/.
     legacy: dict[str, Any] | None = None
+    # In the default set (reported without --select). Advice that well-written code may lack on purpose
+    # (`no-validation-data`, `no-early-stopping`) is opt-in, as linters keep such rules out of their defaults.
+    default: bool = True
 
 
 @dataclass(frozen=True)

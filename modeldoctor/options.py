@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -17,8 +17,9 @@ import click
 EXIT_CODES = """\b
 Exit codes:
   0  healthy: every fit was observed and nothing was found
-     (with --static or --history: nothing was found)
-  1  findings reported
+     (with --static or --history: nothing was found), or every
+     finding reported is below --fail-on (default: warning)
+  1  findings reported at or above --fail-on
   2  could not diagnose (missing file, syntax error, crash before or in
      the first epoch, no fit call, not a Keras script, a timeout or
      Ctrl-C before any epoch, a partial run with too little to judge)
@@ -34,6 +35,7 @@ Exit codes (as ruff's):
 """
 FORMATS = ("text", "json", "markdown", "html", "sarif", "github")
 BACKENDS = ("tensorflow", "jax", "torch")
+SEVERITIES = ("info", "warning", "error")  # Severity's values, lowest first
 
 
 def fail(message: str) -> NoReturn:
@@ -110,10 +112,12 @@ def emit(report: Any, opts: dict[str, Any], stdout: bool = True) -> None:
         say(f"wrote {write_report(report, Path(output), fmt)} report to {output}")
 
 
-def selection(opts: dict[str, Any]) -> Any:
+def selection(opts: dict[str, Any], rules: Iterable[Any]) -> Any:
+    """What the user selected among these rules (the catalog's, or a report's): their default set unless
+    --select says otherwise."""
     from modeldoctor.checkup import Selection
 
-    return Selection(opts.get("select"), opts.get("ignore"))
+    return Selection.of(opts.get("select"), opts.get("ignore"), rules, opts.get("extend_select"))
 
 
 def run_request(script: Path, script_args: tuple[str, ...], opts: dict[str, Any]) -> Any:
@@ -128,7 +132,31 @@ def run_request(script: Path, script_args: tuple[str, ...], opts: dict[str, Any]
                          verbose=opts.get("verbose", False), backend=backend)
     stop_early = bool(opts.get("stop_early", True)) and not opts.get("full")
     return RunRequest(script, script_args, options, opts["runs"], opts.get("save_record"), opts.get("from_record"),
-                      stop_early)
+                      stop_early=stop_early, static_thresholds=opts.get("static_thresholds") or {})
+
+
+def fail_on_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`check --fail-on`, as linters have it: which findings make the exit code 1 (all are reported)."""
+    return click.option("--fail-on", "fail_on", type=click.Choice(SEVERITIES), default="warning", show_default=True,
+                        help="Exit 1 only when a reported finding is at least this severe; findings below it are "
+                             "still reported (exit 0).")(fn)
+
+
+def fail_on(opts: dict[str, Any]) -> Any:
+    """The severity that fails the check (a bad value from [tool.modeldoctor] is a usage error naming it)."""
+    from modeldoctor.ftypes import Severity
+
+    value = opts.get("fail_on") or "warning"
+    if value not in SEVERITIES:
+        fail(f"fail-on {value!r} in [tool.modeldoctor]: choose one of {', '.join(SEVERITIES)}")
+    return Severity(value)
+
+
+def verdict(report: Any, opts: dict[str, Any]) -> int:
+    """`check`'s exit code for this report under --fail-on."""
+    from modeldoctor.checkup import exit_code
+
+    return exit_code(report, fail_on(opts))
 
 
 def report_options(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -137,7 +165,10 @@ def report_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     fn = click.option("-o", "--output", "output", multiple=True, type=click.Path(dir_okay=False),
                       help="Also write the report to this file, in the format its suffix names "
                            "(.html, .md, .json, .sarif); repeat for several.")(fn)
-    fn = click.option("--select", help="Only these codes or prefixes (comma-separated), e.g. MD1,MD201.")(fn)
+    fn = click.option("--select", help="Only these codes or prefixes (comma-separated), e.g. MD1,MD201 "
+                                       "[default: the default set, see `modeldoctor rules`].")(fn)
+    fn = click.option("--extend-select", "extend_select",
+                      help="These codes or prefixes on top of the selection, e.g. MD403 (an opt-in rule).")(fn)
     fn = click.option("--ignore", help="Never these codes or prefixes (comma-separated).")(fn)
     return rule_options(fn)
 

@@ -128,7 +128,10 @@ def parse_rule(path: Path, data: dict[str, Any]) -> Rule:
                 params=dict(example.get("params", {})),
             )
         )
-    known = {"code", "name", "family", "severity", "summary", "explanation", "cures", "examples", "legacy"}
+    default = data.get("default", True)
+    if not isinstance(default, bool):
+        raise RuleError(f"{where}: key 'default' must be true or false, got {default!r}")
+    known = {"code", "name", "family", "severity", "summary", "explanation", "cures", "examples", "legacy", "default"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise RuleError(f"{where}: unknown key(s) {', '.join(unknown)}")
@@ -149,6 +152,7 @@ def parse_rule(path: Path, data: dict[str, Any]) -> Rule:
         examples=tuple(examples),
         path=where,
         legacy=legacy,
+        default=default,
     )
 
 

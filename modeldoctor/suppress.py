@@ -16,7 +16,7 @@ import ast
 import io
 import re
 import tokenize
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -132,18 +132,25 @@ def parse_codes(value: str | Iterable[str] | None) -> set[str]:
 
 
 def select(findings: Iterable[Finding], chosen: str | Iterable[str] | None,
-           ignored: str | Iterable[str] | None) -> list[Finding]:
-    """--select / --ignore, by code or code prefix (as ruff's)."""
-    wanted, unwanted = parse_codes(chosen), parse_codes(ignored)
+           ignored: str | Iterable[str] | None, opt_in: Collection[str] = (),
+           extended: str | Iterable[str] | None = None) -> list[Finding]:
+    """--select / --extend-select / --ignore, by code or code prefix (as ruff's).
+
+    Without --select the default set is reported: every code but the `opt_in` ones (rules declared
+    `default = false`), which a --select or --extend-select naming them (or a prefix of them) brings back.
+    """
+    wanted, unwanted, more = parse_codes(chosen), parse_codes(ignored), parse_codes(extended)
 
     def keep(code: str) -> bool:
-        picked = not wanted or any(code.startswith(s) for s in wanted)
+        picked = any(code.startswith(s) for s in wanted) if wanted else code not in opt_in
+        picked = picked or any(code.startswith(s) for s in more)
         return picked and not any(code.startswith(i) for i in unwanted)
 
     return [f for f in findings if keep(f.code)]
 
 
 def kept(findings: Iterable[Finding], chosen: str | Iterable[str] | None, ignored: str | Iterable[str] | None,
-         read_source: Callable[[str], str] = read_text) -> list[Finding]:
-    """What the user asked to see: --select/--ignore first, then the suppression comments in the source."""
-    return apply_suppressions(select(findings, chosen, ignored), read_source)[0]
+         read_source: Callable[[str], str] = read_text, opt_in: Collection[str] = (),
+         extended: str | Iterable[str] | None = None) -> list[Finding]:
+    """What the user asked to see: the selection first, then the suppression comments in the source."""
+    return apply_suppressions(select(findings, chosen, ignored, opt_in, extended), read_source)[0]

@@ -10,6 +10,8 @@ for nothing. `tests/test_vocabulary.py` checks that the tables agree.
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Iterable, Mapping
 from typing import Protocol
 
@@ -196,6 +198,10 @@ ACTIVATION_NAMES = ACTIVATIONS | (set(ACTIVATION_ALIASES) - {"none"}) | set(ACTI
 # Outputs in [0, 1] (or a distribution): probabilities, or close enough not to be judged.
 UNIT_INTERVAL = frozenset({"sigmoid", "hard_sigmoid", "sparse_sigmoid", "softmax", "sparsemax"})
 NOT_PROBABILITIES = ACTIVATION_NAMES - UNIT_INTERVAL
+# The values an output activation can take (low, high): targets outside them cannot be fitted.
+OUTPUT_RANGE = {"relu": (0.0, math.inf), "relu6": (0.0, 6.0), "softplus": (0.0, math.inf),
+                "exponential": (0.0, math.inf), "sigmoid": (0.0, 1.0), "hard_sigmoid": (0.0, 1.0),
+                "softmax": (0.0, 1.0), "tanh": (-1.0, 1.0), "softsign": (-1.0, 1.0), "elu": (-1.0, math.inf)}
 
 
 def canonical_activation(name: str) -> str:

@@ -100,6 +100,7 @@ def test_user_rule_folder_adds_rules(tmp_path):
         (('code = "MD901"', 'code = "X1"'), "key 'code' is 'X1'"),
         (('summary = "A user', 'sumary = "A user'), "unknown key(s) sumary"),
         (('applicability = "unsafe"', 'applicability = "maybe"'), "key 'applicability' is 'maybe'"),
+        (('family = "learning"', 'family = "learning"\ndefault = "no"'), "key 'default' must be true or false"),
     ],
 )
 def test_broken_rule_files_name_the_file_and_key(tmp_path, change, message):

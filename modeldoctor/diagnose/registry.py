@@ -80,6 +80,11 @@ class Decisive:
     when: Callable[[Finding, Any, Any], bool] = always
 
 
+# Decisive once the first epoch has shown what they do: the code and the data are as they were at the start.
+SETTLED = Decisive("a fact of the code or the data, fixed before training started: the rest of the run cannot "
+                   "change it")
+
+
 def seen_for(samples: int = 0, epochs: int = 0) -> Callable[[Finding, Any, Any], bool]:
     """A `Decisive.when` asking for enough evidence first: this many sampled steps and completed epochs."""
 

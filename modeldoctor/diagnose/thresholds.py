@@ -44,6 +44,8 @@ class Thresholds:
     update_ratio_low: float = _t(1e-5, "median update ratio ||dw||/||w|| below 1e-5")
     input_scale: float = _t(10.0, "a feature's root-mean-square above 10: far from unit scale")
     input_scale_spread: float = _t(1e3, "features' root-mean-squares differ by more than 1000x")
+    target_range_margin: float = _t(0.05, "targets reach more than 5% of their range outside what the output "
+                                          "activation can produce (a ReLU output for targets down to -2)")
     init_ratio: float = _t(10.0, "initial kernel std more than 10x off the 1/sqrt(fan_in) scale")
     overfit_patience: float = _t(3, "validation loss above its best for at least 3 epochs (not one noisy epoch)")
     overfit_rise: float = _t(0.1, "validation loss ends at least 10% above its best")

@@ -65,7 +65,7 @@ def rule_descriptor(code: str, rule: Rule | None, finding: Finding) -> dict[str,
         "shortDescription": {"text": rule.summary},
         "fullDescription": {"text": f"{rule.explanation.what} {rule.explanation.why}"},
         "help": {"text": text, "markdown": markdown},
-        "defaultConfiguration": {"level": LEVELS[rule.severity]},
+        "defaultConfiguration": {"level": LEVELS[rule.severity], "enabled": rule.default},
         "properties": {"tags": ["modeldoctor", rule.family.value],
                        "cures": [c.transform for c in rule.cures if c.transform]},
     }

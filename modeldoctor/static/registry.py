@@ -37,12 +37,27 @@ class Hit:
 Check = Callable[[Script, StaticThresholds], Iterable[Hit]]
 
 
-def static_check(name: str) -> Callable[[Check], Check]:
+def static_check(name: str, seen_at_run: tuple[str, ...] = ()) -> Callable[[Check], Check]:
+    """Mark a check of the rule `name`. `seen_at_run` names the run-time findings that see the same mistake
+    from the run (a learning rate out of range: learning-rate-too-high/-too-low): when a run reports one of
+    them, or the finding of the same name, this check's finding adds nothing to that run's report."""
+
     def mark(fn: Check) -> Check:
         fn.rule_name = name  # type: ignore[attr-defined]
+        fn.seen_at_run = seen_at_run  # type: ignore[attr-defined]
         return fn
 
     return mark
+
+
+def run_twins() -> dict[str, frozenset[str]]:
+    """Static finding name -> the run-time finding names that make it redundant in a run's report (its own
+    name included: a run-time `loss-activation-mismatch` wins over the source's)."""
+    twins: dict[str, frozenset[str]] = {}
+    for check in all_checks():
+        name: str = check.rule_name  # type: ignore[attr-defined]
+        twins[name] = frozenset({name, *getattr(check, "seen_at_run", ())})
+    return twins
 
 
 def all_checks() -> list[Check]:

@@ -55,7 +55,7 @@ class Board:
             text += f", {self.decided} stopped early (the treated finding came back decisive)"
         if self.cancelled:
             text += f", {self.cancelled} cancelled"
-        if self.saved >= 0.5:
+        if self.cancelled or self.decided:
             text += f" (~{self.saved:.0f} s of trial time saved)"
         if self.missed:
             text += f", {self.missed} sent ahead in vain"

@@ -12,7 +12,7 @@ from notebooks.helpers import STATIC, code, notebook, write
 
 def test_static_findings_point_at_cells_in_every_format(tmp_path):
     path = write(tmp_path).name  # as a user types it, from the notebook's folder
-    text = cli("check", "--static", path, cwd=tmp_path)
+    text = cli("check", "--static", path, "--extend-select", "MD403", cwd=tmp_path)  # MD403 is opt-in
     assert text.returncode == 1, text.stderr
     assert "analysis.ipynb:cell 4:3:61" in text.stdout  # MD402 on Adam(learning_rate=5.0)
     assert "analysis.ipynb:cell 5:2:1" in text.stdout  # MD403 on the fit after a shell escape
@@ -34,7 +34,8 @@ def test_static_findings_point_at_cells_in_every_format(tmp_path):
 
 def test_a_folder_includes_its_notebooks(tmp_path):
     write(tmp_path)
-    report = json.loads(cli("check", "--static", str(tmp_path), "--format", "json", cwd=tmp_path).stdout)
+    report = json.loads(cli("check", "--static", str(tmp_path), "--extend-select", "MD403", "--format", "json",
+                                 cwd=tmp_path).stdout)
     assert {f["location"]["cell"] for f in report["findings"]} == {4, 5}
 
 
@@ -56,7 +57,7 @@ def test_fix_apply_edits_the_cells_and_nothing_else(tmp_path):
     path = write(tmp_path)
     diff = cli("fix", "--static", "--unsafe-fixes", str(path), cwd=tmp_path)
     assert diff.returncode == 1 and "--- a/analysis.ipynb:cell 4" in diff.stdout, diff.stderr
-    result = cli("fix", "--static", "--unsafe-fixes", "--apply", str(path), cwd=tmp_path)
+    result = cli("fix", "--static", "--unsafe-fixes", "--apply", "--extend-select", "MD403", str(path), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "set_learning_rate: cell 4:3:" in result.stderr
     cured = path.read_text(encoding="utf-8")
@@ -68,7 +69,7 @@ def test_fix_apply_edits_the_cells_and_nothing_else(tmp_path):
     for cell in (*before["cells"], *after["cells"]):
         cell["source"] = ""
     assert before == after  # outputs, ids, metadata and the other cells as they were
-    again = cli("fix", "--static", "--unsafe-fixes", "--apply", str(path), cwd=tmp_path)
+    again = cli("fix", "--static", "--unsafe-fixes", "--apply", "--extend-select", "MD403", str(path), cwd=tmp_path)
     assert again.returncode == 0 and path.read_text(encoding="utf-8") == cured  # idempotent
 
 

@@ -454,3 +454,19 @@ def test_declines_without_a_compile_call_and_on_unknown_labels():
     assert apply(before).declined == "no compile call with a loss found"
     outcome = apply(before + 'model.compile(loss="mse")\n', labels="ordinal")
     assert outcome.declined == "labels is 'ordinal'; expected one of auto, sparse, one_hot, binary"
+
+
+def test_a_relu_output_under_a_cross_entropy_becomes_softmax():
+    """A ReLU output is no probability: categorical cross-entropy takes the log of its zeros (NaN loss)."""
+    from modeldoctor.transforms.engine.base import run
+
+    before = (
+        "import keras\n\n"
+        "model = keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(16, activation=\"relu\"),\n"
+        "                          keras.layers.Dense(3, activation=\"relu\")])\n"
+        "model.compile(optimizer=\"adam\", loss=\"categorical_crossentropy\")\n"
+    )
+    spec = available()["fix_loss_activation"]
+    once = run(spec, before, {"labels": "one_hot"})
+    assert once.source == before.replace('Dense(3, activation="relu")', 'Dense(3, activation="softmax")')
+    assert run(spec, once.source, {"labels": "one_hot"}).source == once.source

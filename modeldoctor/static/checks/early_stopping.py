@@ -15,7 +15,7 @@ def _stops_itself(script: Script) -> bool:
     return "stop_training" in script.source
 
 
-@static_check("no-early-stopping")
+@static_check("no-early-stopping", seen_at_run=("overfitting",))
 def no_early_stopping(script: Script, limits: StaticThresholds) -> Iterator[Hit]:
     if _stops_itself(script):
         return

@@ -27,7 +27,8 @@ RANGES: dict[str, tuple[float, float]] = {
 }
 
 
-@static_check("learning-rate-out-of-range")
+@static_check("learning-rate-out-of-range",
+              seen_at_run=("learning-rate-too-high", "learning-rate-too-low"))
 def learning_rate_out_of_range(script: Script, limits: StaticThresholds) -> Iterator[Hit]:
     for call in script.calls:
         if not call.qualname.startswith("keras.optimizers.") or call.kind not in RANGES:

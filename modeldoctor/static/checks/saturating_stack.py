@@ -42,7 +42,7 @@ def _runs(model: Model) -> Iterator[list[tuple[KCall, object, int]]]:
         run = []
 
 
-@static_check("deep-saturating-stack")
+@static_check("deep-saturating-stack", seen_at_run=("saturated-activations", "vanishing-gradients"))
 def deep_saturating_stack(script: Script, limits: StaticThresholds) -> Iterator[Hit]:
     for model in script.models:
         for run in _runs(model):

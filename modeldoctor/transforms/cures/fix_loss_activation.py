@@ -7,7 +7,9 @@
 - sigmoid + mse for classes (one unit, or labels="binary") -> binary cross-entropy;
 - sigmoid + a categorical loss over several units -> softmax; over one unit
   -> binary cross-entropy;
-- softmax/sigmoid + `from_logits=True` -> `from_logits=False`.
+- softmax/sigmoid + `from_logits=True` -> `from_logits=False`;
+- another activation (relu, tanh...) + a cross-entropy -> the cross-entropy's own
+  activation (softmax over several classes, sigmoid for one unit or a binary loss).
 
 Targets: the output layer (kind "layer") and the compile call (kind
 "compile"). Without targets, every `<model>.compile(loss=...)` is paired
@@ -151,7 +153,9 @@ def pair(activation: str, loss: Loss, units: int | None, labels: str) -> Pairing
         return _probabilities(multi or kind, "a categorical loss expects a probability distribution over the classes")
     if kind == "mse":
         return f"a {activation} output with mse is a regression: already consistent"
-    return f"the output activation '{activation}' produces neither logits nor probabilities: change it by hand"
+    # a cross-entropy over outputs that are not probabilities (relu, tanh...): NaN at the first zero output
+    task = "binary" if units == 1 or kind == "binary" else (multi or kind)
+    return _probabilities(task, f"a {activation} output is not a probability, which the cross-entropy expects")
 
 
 class FixLossActivation(TargetedCommand):

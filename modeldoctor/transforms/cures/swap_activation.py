@@ -2,8 +2,10 @@
 
 Targets are layers (kind "layer"). Without targets: every Dense/Conv or
 Activation layer whose activation is sigmoid or tanh (and relu too when the
-new activation is another one, e.g. leaky_relu for dying ReLUs), except the
-model's output layer, whose activation defines what the model predicts.
+new activation is another one, e.g. leaky_relu for dying ReLUs; and those
+`also` names, e.g. "linear" for hidden layers with no activation at all),
+except the model's output layer, whose activation defines what the model
+predicts.
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ class SwapActivation(LayerArgCommand):
     @property
     def replaced(self) -> frozenset[str]:
         """What the static path swaps: saturating activations, and plain relu for a relu variant."""
-        return (SATURATING | {"relu"}) - {canonical_activation(self.params["activation"])}
+        also = {canonical_activation(a) for a in self.params["also"].replace(",", " ").split()}
+        return (SATURATING | {"relu"} | also) - {canonical_activation(self.params["activation"])}
 
     @property
     def NOTHING(self) -> str:  # noqa: N802 - the base class's name for the decline reason
@@ -80,6 +83,7 @@ TRANSFORM = TransformSpec(
     params={
         "activation": Param(str, "relu", "the new activation, e.g. relu, leaky_relu, elu"),
         "initializer": Param(str, "he_normal", "the kernel initializer to set with it (empty: leave it)"),
+        "also": Param(str, "", "more activations to replace on hidden layers, e.g. linear (none at all)"),
     },
     target_kinds=("layer",),
 )
