@@ -101,6 +101,8 @@ def trial_json(t: Trial) -> dict[str, Any]:
         "reason": t.reason,
         "before": measure_json(t.before),
         "after": measure_json(t.after),
+        "finding_measure_before": measure_json(t.measure_before),
+        "finding_measure_after": measure_json(t.measure_after),
         "evidence_before": _clean(t.evidence_before),
         "evidence_after": _clean(t.evidence_after),
         "seeds": list(t.seeds),
