@@ -1,0 +1,35 @@
+"""fix --verify accepts the cures the evidence names, on fixtures where each is the one that works (slow: trains)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from conftest import FIXTURES, cli
+
+FAST = ("--seeds", "2", "--jobs", "2", "--quiet", "--format", "json", "--unsafe-fixes")
+
+
+def _verify(tmp_path, relative: str, *extra: str) -> dict:
+    script = tmp_path / relative.split("/")[-1]
+    shutil.copy(FIXTURES / relative, script)
+    result = cli("fix", str(script), "--verify", *FAST, *extra, timeout=900)
+    assert result.returncode in (0, 1), result.stderr
+    assert script.read_text() == (FIXTURES / relative).read_text(), "verify never writes the user's file"
+    return json.loads(result.stdout)
+
+
+@pytest.mark.slow
+def test_the_negative_bias_shared_through_kwargs_is_reset_in_its_dict(tmp_path):
+    """The issue's dying-ReLU script: `layers.Dense(64, **hidden)` with a Constant(-4.0) bias in `hidden`."""
+    report = _verify(tmp_path, "learning/dying_relu_shared_kwargs.py")
+    trial = report["trials"][0]
+    assert (trial["finding"], trial["transform"], trial["verdict"]) == ("dying-relu", "reset_initializer", "accepted")
+    assert trial["evidence_after"] is None
+    assert trial["before"]["name"] == "val_accuracy" and trial["before"]["mean"] < 0.2  # a dead network: chance
+    assert trial["after"]["mean"] > 0.9
+    assert '-hidden = dict(activation="relu", bias_initializer=initializers.Constant(-4.0))' in report["diff"]
+    assert '+hidden = dict(activation="relu", bias_initializer="zeros")' in report["diff"]
+    assert report["findings"] == []
