@@ -81,5 +81,6 @@ def test_labels_auto_is_resolved_from_the_recorded_labels():
 def test_only_transforms_with_a_hook_declare_relative_parameters():
     relative = {name: set(spec.relative) for name, spec in TRANSFORMS.items() if spec.relative}
     assert relative == {"set_learning_rate": {"factor", "target_update_ratio"}, "batch_size": {"factor"},
-                        "clip_and_lower_rate": {"factor", "target_update_ratio"}}  # set_learning_rate's hook
+                        "clip_and_lower_rate": {"factor", "target_update_ratio"},  # set_learning_rate's hook
+                        "train_longer": {"factor"}, "widen_layers": {"factor", "at_least"}}
     assert all(TRANSFORMS[name].resolve is not None for name in relative)
