@@ -33,3 +33,16 @@ def test_the_negative_bias_shared_through_kwargs_is_reset_in_its_dict(tmp_path):
     assert '-hidden = dict(activation="relu", bias_initializer=initializers.Constant(-4.0))' in report["diff"]
     assert '+hidden = dict(activation="relu", bias_initializer="zeros")' in report["diff"]
     assert report["findings"] == []
+
+
+@pytest.mark.slow
+def test_a_one_unit_bottleneck_is_widened_once_longer_training_is_rejected(tmp_path):
+    report = _verify(tmp_path, "generalization/underfitting_bottleneck.py")
+    trials = [t for t in report["trials"] if t["finding"] == "underfitting"]
+    assert [(t["transform"], t["verdict"]) for t in trials] == [("train_longer", "rejected"),
+                                                                ("widen_layers", "accepted")]
+    widened = trials[1]
+    assert widened["finding_measure_before"]["name"] == "loss"
+    assert widened["finding_measure_after"]["mean"] < widened["finding_measure_before"]["mean"] / 10
+    assert widened["after"]["name"] == "val_accuracy" and widened["after"]["mean"] > 0.9
+    assert "Dense(32, activation=\"relu\")" in report["diff"]

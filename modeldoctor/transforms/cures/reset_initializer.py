@@ -86,7 +86,7 @@ class ResetInitializer(LayerArgCommand):
     def edit(self, original: cst.Call, updated: cst.Call, cls: str) -> cst.Call:
         reset = self.harmful(original, cls)
         if not reset:
-            return updated
+            raise Decline("it sets no harmful initializer (a negative constant bias, a constant or zero kernel)")
         new = updated
         for keyword, value in reset.items():
             new = set_keyword(new, keyword, string_node(value, quote_of(updated, self.quote)))
