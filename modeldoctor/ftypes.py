@@ -80,6 +80,8 @@ class Cure:
     applicability: Applicability
     rationale: str
     params: dict[str, Any] = field(default_factory=dict)
+    # display-only cures: a complete Keras 3 example of the advice (shown by `explain` and in reports)
+    example: str = ""
 
 
 @dataclass(frozen=True)

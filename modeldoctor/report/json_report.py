@@ -122,6 +122,8 @@ def render_json(report: Report) -> str:
         "notes": list(report.notes),
         "diff": report.diff,
         "trials": [trial_json(t) for t in report.trials],
+        "advice": {f.code: [{"rationale": a.rationale, "example": a.example} for a in advice]
+                   for f in report.findings if (advice := view.advice_for(report, f))},
         "scope": report.scope.value,
         "partial": list(report.partial),
         "healthy": view.healthy(report),

@@ -210,6 +210,20 @@ def cure_for(report: Report, finding: Finding) -> CureView | None:
                     cure.applicability.value, "suggested")
 
 
+@dataclass(frozen=True)
+class Advice:
+    """A display-only cure with a complete code example: what a practitioner would do by hand."""
+
+    rationale: str
+    example: str
+
+
+def advice_for(report: Report, finding: Finding) -> tuple[Advice, ...]:
+    """The display-only cures of the finding's rule that come with code (transfer learning, ensembles...)."""
+    rule = report.rules.get(finding.code)
+    return tuple(Advice(c.rationale, c.example.strip()) for c in (rule.cures if rule else ()) if c.example)
+
+
 def call(transform: str | None, params: dict[str, Any]) -> str:
     if transform is None:
         return "advice only"
