@@ -46,3 +46,14 @@ def test_a_one_unit_bottleneck_is_widened_once_longer_training_is_rejected(tmp_p
     assert widened["finding_measure_after"]["mean"] < widened["finding_measure_before"]["mean"] / 10
     assert widened["after"]["name"] == "val_accuracy" and widened["after"]["mean"] > 0.9
     assert "Dense(32, activation=\"relu\")" in report["diff"]
+
+
+@pytest.mark.slow
+def test_prices_far_from_unit_scale_are_scaled_for_training_and_the_predictions_scaled_back(tmp_path):
+    report = _verify(tmp_path, "learning/exploding_gradients_clipped_prices.py")
+    trials = [(t["transform"], t["verdict"]) for t in report["trials"] if t["finding"] == "exploding-gradients"]
+    assert trials == [("gradient_clipping", "declined"), ("scale_targets", "accepted")]
+    scaled = report["trials"][1]
+    assert scaled["finding_measure_before"]["mean"] > 1e9 and scaled["finding_measure_after"]["mean"] < 1.0
+    assert "+prices_mean, prices_scale = prices[:1600].mean(axis=0), prices[:1600].std(axis=0)" in report["diff"]
+    assert "+estimates = (model.predict(x[1600:], verbose=0) * prices_scale + prices_mean)" in report["diff"]

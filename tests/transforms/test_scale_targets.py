@@ -45,7 +45,7 @@ def test_scales_fit_and_validation_targets_and_scales_the_models_predictions_bac
 
 @pytest.mark.parametrize("change, reason", [
     (("x, prices,", "dataset,"), "fit is given no y (a dataset or generator carries the targets)"),
-    (("x, prices,", "x, prices[:, 0],"), "fit's targets `prices[:, 0]` are not a plain name to scale"),
+    (("x, prices,", "x, load_prices(),"), "fit's targets `load_prices()` are not a name (or a slice or attribute"),
     (("(x_val, prices_val)", "val_ds"), "validation_data `val_ds` is not an (x, y) tuple written in the call"),
     (("other.predict(x_new)", "model.evaluate(x_val, prices_val)"), "model.evaluate at line 6 reports the loss"),
     (("import keras", "import keras\nprices_mean = 0"), "the name prices_mean is already used in this file"),
@@ -67,3 +67,10 @@ def test_with_a_run_only_regression_targets_far_from_unit_scale_are_scaled():
     classified.model.loss = LossInfo("sparse_categorical_crossentropy")
     with pytest.raises(LookupError, match="classification loss"):
         SPEC.absolute({}, classified, None)
+
+
+def test_a_slice_of_the_targets_is_scaled_with_its_own_statistics():
+    sliced = SCRIPT.replace("x, prices,", "x[:1600], prices[:1600],")
+    outcome = apply(sliced)
+    assert "prices_mean, prices_scale = prices[:1600].mean(axis=0), prices[:1600].std(axis=0)\n" in outcome.source
+    assert "model.fit(x[:1600], (prices[:1600] - prices_mean) / prices_scale, epochs=8" in outcome.source

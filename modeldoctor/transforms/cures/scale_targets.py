@@ -6,12 +6,13 @@ and NaN of an unscaled regression. The cure writes, before the `fit`:
 
     y_mean, y_scale = y.mean(axis=0), y.std(axis=0)
 
+(statistics of the training targets as fit gets them: `y[:1600]` too) and
 trains on `(y - y_mean) / y_scale` (and the same for the targets of
 `validation_data=(x_val, y_val)`), and turns every `model.predict(...)` of
 the same model into `(model.predict(...) * y_scale + y_mean)`, so what the
 script does with its predictions stays in the targets' own units. It declines,
-saying why, where that cannot be faithful: the targets are not a plain name
-given to `fit` (a dataset or generator carries them), `validation_data` is
+saying why, where that cannot be faithful: the targets given to `fit` are
+not a name or a slice of one (a dataset or generator carries them), `validation_data` is
 not a tuple written in the call, or the script calls `model.evaluate`, whose
 loss would then be reported on the scaled targets. With a run record it
 applies only to regression targets far from unit scale (`resolve`).
@@ -45,6 +46,13 @@ def _code(node: cst.CSTNode) -> str:
     return cst.Module([]).code_for_node(node)
 
 
+def _root(expr: cst.BaseExpression) -> str | None:
+    """`prices`, `prices[:1600]`, `df.price`: the name at the root, when nothing on the way is called."""
+    while isinstance(expr, (cst.Subscript, cst.Attribute)):
+        expr = expr.value
+    return expr.value if isinstance(expr, cst.Name) else None
+
+
 def _method_calls(tree: cst.Module, method: str) -> list[cst.Call]:
     return [c for c in m.findall(tree, m.Call(func=m.Attribute(attr=m.Name(method)))) if isinstance(c, cst.Call)]
 
@@ -66,10 +74,12 @@ class ScaleTargets(TargetedCommand):
                           "are made")
         if isinstance(y_arg.value, cst.BinaryOperation) and "_scale" in _code(y_arg.value):
             return tree  # already scaled
-        if not isinstance(y_arg.value, cst.Name):
-            raise Decline(f"fit's targets `{_code(y_arg.value)}` are not a plain name to scale")
-        y = y_arg.value.value
-        mean, scale = f"{y}_mean", f"{y}_scale"
+        root = _root(y_arg.value)
+        if root is None:
+            raise Decline(f"fit's targets `{_code(y_arg.value)}` are not a name (or a slice or attribute of one) "
+                          "to scale")
+        y = _code(y_arg.value)
+        mean, scale = f"{root}_mean", f"{root}_scale"
         evaluations = [c for c in _method_calls(tree, "evaluate") if _code(c.func.value) == model]  # type: ignore[attr-defined]
         if evaluations:
             raise Decline(f"{model}.evaluate at line {self.line_of(evaluations[0])} reports the loss in the targets' "
