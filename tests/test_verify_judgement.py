@@ -610,3 +610,17 @@ def test_every_format_reports_the_findings_measure_and_the_task_metric():
                                         "val_accuracy 0.9095 ± 0.00071, 2 seeds")
     declined = replace(trial, verdict="declined", after=None, measure_after=None)
     assert trial_json(declined)["finding_measure_after"] is None
+
+
+def test_the_loop_keeps_early_stopping_on_the_issues_numbers_and_records_both_measures(tmp_path):
+    def respond(source: str, seed: int) -> RunOutcome:
+        return ok(case_restored(seed) if "EarlyStopping(" in source else case_untreated(seed))
+
+    v, _ = verifier(tmp_path, respond, seeds=3)
+    result = v.verify(SOURCE)
+    assert verdicts(result)[0] == ("overfitting", "early_stopping", "accepted")
+    trial = result.trials[0]
+    assert (trial.measure_before.name, round(trial.measure_before.mean, 3)) == ("val_loss", 0.371)
+    assert (trial.measure_after.name, round(trial.measure_after.mean, 3)) == ("val_loss", 0.291)
+    assert (trial.before.name, trial.after.name) == ("val_accuracy", "val_accuracy")
+    assert "EarlyStopping(" in result.source
