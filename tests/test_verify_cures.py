@@ -45,7 +45,7 @@ def test_a_one_unit_bottleneck_is_widened_once_longer_training_is_rejected(tmp_p
     assert widened["finding_measure_before"]["name"] == "loss"
     assert widened["finding_measure_after"]["mean"] < widened["finding_measure_before"]["mean"] / 10
     assert widened["after"]["name"] == "val_accuracy" and widened["after"]["mean"] > 0.9
-    assert "Dense(32, activation=\"relu\")" in report["diff"]
+    assert "+        self.squeeze = keras.layers.Dense(32, " in report["diff"]  # (dying-relu's cure may swap its activation)
 
 
 @pytest.mark.slow
