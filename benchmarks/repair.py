@@ -14,7 +14,8 @@ another per fixture so that a busy machine slows them alike): `sequential`
 the rest cancelled once one is accepted) and `ray` (batched, as tasks on a
 local single-node Ray with as many CPUs as pool jobs, started once; its
 start-up time is printed apart). The repair outcome must be the same in
-every mode.
+every mode. At the end, per cure (finding → transform): how often it was
+tried (run, not declined), declined and accepted, over every fixture and mode.
 
     python benchmarks/repair.py [--seeds 2] [--budget 300] [--modes sequential,batched,ray] [FIXTURE ...]
 """
@@ -64,6 +65,7 @@ class Row:
     cost: float  # wall time of verify / one plain run
     verified: int = 1  # cures kept (at least 1: a fixture with none costs its whole time)
     mode: str = "sequential"
+    trials: tuple[Trial, ...] = ()  # every trial of the fixture's verification
 
     @property
     def cost_per_finding(self) -> float:
@@ -144,6 +146,21 @@ def table(rows: list[Row], modes: list[str]) -> list[str]:
     return lines
 
 
+def cures(rows: list[Row]) -> list[str]:
+    """Markdown: per cure, how often it was tried (ran), declined, and accepted."""
+    counts: dict[tuple[str, str], list[int]] = {}
+    for row in rows:
+        for trial in row.trials:
+            tally = counts.setdefault((trial.finding, trial.transform), [0, 0, 0])
+            tally[0] += trial.verdict in ("accepted", "rejected", "failed")
+            tally[1] += trial.verdict == "declined"
+            tally[2] += trial.verdict == "accepted"
+    lines = ["| finding → cure | tried | declined | accepted |", "| --- | --- | --- | --- |"]
+    for (finding, transform), (tried, declined, accepted) in sorted(counts.items()):
+        lines.append(f"| {finding} → {transform} | {tried} | {declined} | {accepted} |")
+    return lines
+
+
 def runner_for(mode: str, jobs: int) -> TrialRunner:
     if mode != "ray":
         return LocalPool(jobs)
@@ -188,7 +205,7 @@ def main() -> None:
             for mode in modes:
                 result, wall = verify(script, seeds, args.budget, runners[mode], mode)
                 kept = next((t for t in result.trials if t.finding == label and t.verdict == "accepted"), None)
-                rows.append(Row(relative, label, kept, wall / plain, len(result.accepted), mode))
+                rows.append(Row(relative, label, kept, wall / plain, len(result.accepted), mode, result.trials))
                 print(rows[-1].line(), flush=True)
     finally:
         for runner in runners.values():
@@ -196,6 +213,7 @@ def main() -> None:
     for mode in modes:
         print(f"\n{mode}:\n" + "\n".join(summary([r for r in rows if r.mode == mode])))
     print("\n" + "\n".join(table(rows, modes)))
+    print("\n" + "\n".join(cures(rows)))
 
 
 if __name__ == "__main__":

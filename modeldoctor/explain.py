@@ -39,6 +39,10 @@ def explain_rule(rule: Rule) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in cure.params.items())
         name = cure.transform or "advice"
         parts.append(f"  {i}. {name}({params}) [{cure.applicability.value}]: {cure.rationale}")
+    for i, cure in enumerate(rule.cures, 1):
+        if cure.example:
+            parts += ["", f"Advice {i}, in code ({cure.applicability.value}: shown, never applied)",
+                      textwrap.indent(cure.example.strip(), "    ")]
     for example in rule.examples:
         parts += ["", f"Example fix: {example.title}", "  before:",
                   textwrap.indent(example.before.rstrip(), "    "), "  after:",

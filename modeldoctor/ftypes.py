@@ -80,6 +80,8 @@ class Cure:
     applicability: Applicability
     rationale: str
     params: dict[str, Any] = field(default_factory=dict)
+    # display-only cures: a complete Keras 3 example of the advice (shown by `explain` and in reports)
+    example: str = ""
 
 
 @dataclass(frozen=True)
@@ -185,6 +187,10 @@ class Trial:
     wall_time: float = 0.0
     edits: tuple[str, ...] = ()
     round: int = 1
+    # the measure the finding is about (overfitting: the kept model's val_loss), before and after; `before`
+    # and `after` above are the task metric. None: the finding has no such measure, or the cure did not run
+    measure_before: Measure | None = None
+    measure_after: Measure | None = None
 
 
 @dataclass(frozen=True)

@@ -111,6 +111,7 @@ def parse_rule(path: Path, data: dict[str, Any]) -> Rule:
                 applicability=applicability,
                 rationale=_require(cure, "rationale", str, at),
                 params=dict(cure.get("params", _legacy_params(legacy) if transform else {})),
+                example=str(cure.get("example", "")),
             )
         )
     examples = []

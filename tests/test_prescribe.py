@@ -67,7 +67,8 @@ def test_an_unknown_learning_rate_declines_with_the_reason():
 
 
 def test_batch_size_factor_scales_keras_default_when_fit_set_none():
-    prescription = _prescribed(_finding("high-variance", code="MD301"), fit([1.0, 0.9]), {"high-variance": 1})
+    index = [c.transform for c in CATALOG.by_code("MD301").cures].index("batch_size")
+    prescription = _prescribed(_finding("high-variance", code="MD301"), fit([1.0, 0.9]), {"high-variance": index})
     assert prescription.cure.transform == "batch_size" and prescription.params == {"batch_size": 64}
 
 
@@ -80,5 +81,8 @@ def test_labels_auto_is_resolved_from_the_recorded_labels():
 
 def test_only_transforms_with_a_hook_declare_relative_parameters():
     relative = {name: set(spec.relative) for name, spec in TRANSFORMS.items() if spec.relative}
-    assert relative == {"set_learning_rate": {"factor", "target_update_ratio"}, "batch_size": {"factor"}}
+    assert relative == {"set_learning_rate": {"factor", "target_update_ratio"}, "batch_size": {"factor"},
+                        "clip_and_lower_rate": {"factor", "target_update_ratio"},  # set_learning_rate's hook
+                        "train_longer": {"factor"}, "widen_layers": {"factor", "at_least"},
+                        "stochastic_weight_averaging": {"last_share"}, "cyclic_schedule": {"cycles"}}
     assert all(TRANSFORMS[name].resolve is not None for name in relative)

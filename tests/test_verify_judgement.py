@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import sys
+from dataclasses import replace
 from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 
@@ -26,7 +27,8 @@ from modeldoctor.rules import load_catalog
 from modeldoctor.run.runner import RunOptions, RunOutcome
 from modeldoctor.transforms import available
 from modeldoctor.treatment import TreatmentError
-from modeldoctor.verify import Verifier, judge, target_measure, weaker
+from modeldoctor.verify import Verifier, finding_measure, judge, target_measure, weaker
+from modeldoctor.verify.judgement import margin, not_worse
 from modeldoctor.verify.schedule import Schedule
 from modeldoctor.verify.trials import Handle, TrialJob, handles_for
 
@@ -256,10 +258,10 @@ def test_judge_counts_a_clearly_weaker_finding_as_cured():
         from dataclasses import replace
         return [replace(finding, evidence={**finding.evidence, "val_rise": val_rise})]
 
-    verdict, reason, _, evidence = judge(finding, before, after_records, still(0.2))
+    verdict, reason, _, evidence, _ = judge(finding, before, after_records, still(0.2))
     assert (verdict, evidence["val_rise"]) == ("accepted", 0.2)
     assert reason.startswith("overfitting clearly weaker; val_loss")
-    verdict, reason, _, _ = judge(finding, before, after_records, still(0.3))  # less bad, but not halfway
+    verdict, reason, _, _, _ = judge(finding, before, after_records, still(0.3))  # less bad, but not halfway
     assert (verdict, reason) == ("rejected", "overfitting is still there and not clearly weaker")
 
 
@@ -286,7 +288,7 @@ def test_the_seed_noise_decides_what_counts_as_worse(after, verdict):
     before = Measure(name="val_loss", higher_is_better=False, values=(0.80, 0.90))
     records = [run(fit(HEALTHY_LOSS[:3], [1.0, 0.95, value], completed=True), seed=seed)
                for seed, value in enumerate(after)]
-    got, reason, measure, _ = judge(overfitting_finding(), before, records, [])
+    got, reason, measure, _, _ = judge(overfitting_finding(), before, records, [])
     assert measure.values == after
     assert got == verdict, reason
 
@@ -298,7 +300,7 @@ def test_a_higher_is_better_target_is_rejected_when_it_falls():
         return [run(fit([0.5, 0.4], [0.5, 0.45], accuracy=[0.8, 0.9], val_accuracy=[0.8, v], completed=True))
                 for v in values]
 
-    verdict, reason, measure, _ = judge(overfitting_finding(), before, after(0.80, 0.82), [])
+    verdict, reason, measure, _, _ = judge(overfitting_finding(), before, after(0.80, 0.82), [])
     assert (measure.name, measure.higher_is_better) == ("val_accuracy", True)
     assert verdict == "rejected" and reason.startswith("val_accuracy got worse: 0.91")
     assert judge(overfitting_finding(), before, after(0.95, 0.96), [])[0] == "accepted"
@@ -474,3 +476,151 @@ def test_the_verdicts_do_not_depend_on_the_schedule_or_the_completion_order(tmp_
     first = results["sequential"]
     assert first[0], "the scenario tried something"
     assert all(other == first for other in results.values()), {k: [t.verdict for t in r[0]] for k, r in results.items()}
+
+
+# --- verdicts a practitioner would sign: the finding's measure, then the task metric within a margin ----------------
+
+# The issue's case, as recorded: validation loss best 0.29 (epoch 5), 0.37 at the end; validation accuracy 0.917
+# with the three seeds within 0.002. EarlyStopping restoring the best weights brings the kept model's validation
+# loss back to about 0.29 and its accuracy to 0.909: the finding's measure improved a lot, the task metric moved
+# by less than a point. A practitioner keeps that cure.
+CASE_TRAIN = [0.62, 0.45, 0.33, 0.27, 0.22, 0.18, 0.15, 0.12, 0.10, 0.08, 0.07, 0.06]
+CASE_VAL = [0.60, 0.45, 0.36, 0.31, 0.29, 0.30, 0.31, 0.33, 0.34, 0.35, 0.36, 0.37]
+CASE_ACC = [0.80, 0.85, 0.88, 0.90, 0.905, 0.91, 0.912, 0.914, 0.915, 0.916, 0.916, 0.917]
+
+
+def case_untreated(seed: int) -> RunRecord:
+    d = 0.001 * seed
+    return run(fit(CASE_TRAIN, [v + d for v in CASE_VAL], accuracy=[a + 0.05 for a in CASE_ACC],
+                   val_accuracy=[a + d for a in CASE_ACC], completed=True), seed=seed)
+
+
+def case_restored(seed: int) -> RunRecord:
+    """Stopped 5 epochs after the best one; the probe measured the restored model after training."""
+    d = 0.001 * seed
+    record = run(fit(CASE_TRAIN[:10], [v + d for v in CASE_VAL[:10]], accuracy=[a + 0.05 for a in CASE_ACC[:10]],
+                     val_accuracy=[a + d for a in CASE_ACC[:10]], completed=True), seed=seed)
+    record.fits[0].fit_args.early_stopping = RESTORES_BEST
+    record.fits[0].final = {"val_loss": 0.29 + d, "val_accuracy": 0.909 + d}
+    return record
+
+
+def test_the_issues_overfitting_case_is_accepted_on_the_findings_measure_within_the_margin():
+    untreated = [case_untreated(s) for s in range(3)]
+    (finding,) = [f for f in diagnose_runs(untreated, Thresholds(), CATALOG) if f.name == "overfitting"]
+    before, measure = target_measure(untreated), finding_measure("overfitting", untreated)
+    assert (before.name, round(before.mean, 3), before.spread < 0.002) == ("val_accuracy", 0.918, True)
+    assert (measure.name, round(measure.mean, 3)) == ("val_loss", 0.371)
+    after_records = [case_restored(s) for s in range(3)]
+    after_findings = diagnose_runs(after_records, Thresholds(), CATALOG)
+    assert "overfitting" not in [f.name for f in after_findings]
+
+    verdict, reason, after, evidence, measure_after = judge(finding, before, after_records, after_findings, measure)
+    assert (after.name, round(after.mean, 3)) == ("val_accuracy", 0.91)
+    assert before.mean - after.mean > 3 * max(before.spread, after.spread), "worse beyond the seed noise alone"
+    assert verdict == "accepted", reason
+    assert (measure_after.name, round(measure_after.mean, 3)) == ("val_loss", 0.291)
+    assert reason == ("overfitting gone; val_loss 0.371 → 0.291; val_accuracy 0.918 → 0.91 "
+                      "(within the margin 0.01 + the seed noise 0.001)")
+    assert evidence is None
+    # the old rule (the seed noise alone) would have rejected it
+    assert not not_worse(before, after) and not_worse(before, after, margin(before))
+
+
+@pytest.mark.parametrize(
+    "name, values, allowance",
+    [("val_accuracy", (0.9, 0.92), 0.01), ("val_sparse_categorical_accuracy", (0.5,), 0.01),
+     ("val_loss", (0.5, 0.7), 0.012), ("loss", (2.0,), 0.04), ("val_mae", (10.0,), 0.2)],
+)
+def test_the_practical_margin_is_a_point_of_accuracy_or_two_percent_of_anything_else(name, values, allowance):
+    higher = "accuracy" in name
+    assert margin(Measure(name=name, higher_is_better=higher, values=values)) == pytest.approx(allowance)
+
+
+def test_the_task_metric_may_not_fall_beyond_the_margin_plus_the_noise():
+    finding = overfitting_finding()
+    before = Measure(name="val_accuracy", higher_is_better=True, values=(0.917, 0.918, 0.919))
+
+    def after(*values: float) -> list[RunRecord]:
+        return [run(fit([0.5, 0.4], [0.5, 0.45], accuracy=[0.8, 0.95], val_accuracy=[0.8, v], completed=True))
+                for v in values]
+
+    assert judge(finding, before, after(0.909, 0.91, 0.911), []).verdict == "accepted"  # -0.008
+    rejected = judge(finding, before, after(0.905, 0.906, 0.907), [])  # -0.012: beyond 0.01 + 0.001
+    assert rejected.verdict == "rejected"
+    assert rejected.reason == ("val_accuracy got worse: 0.918 ± 0.001 → 0.906 ± 0.001, "
+                               "beyond the margin 0.01 + the seed noise 0.001")
+
+
+def test_a_cure_that_removes_overfitting_by_making_validation_loss_worse_is_rejected():
+    """Overfitting gone because the model no longer learns: the finding's measure (kept val_loss) says no,
+    even though the task metric alone (accuracy within a point) would pass."""
+    untreated = [case_untreated(s) for s in range(3)]
+    (finding,) = [f for f in diagnose_runs(untreated, Thresholds(), CATALOG) if f.name == "overfitting"]
+    worse = [run(fit(CASE_TRAIN, [0.5 + 0.001 * s] * 12, accuracy=CASE_ACC, val_accuracy=[0.912] * 12,
+                     completed=True), seed=s) for s in range(3)]
+    judged = judge(finding, target_measure(untreated), worse, diagnose_runs(worse, Thresholds(), CATALOG),
+                   finding_measure("overfitting", untreated))
+    assert judged.verdict == "rejected"
+    assert judged.reason == "val_loss got worse: 0.371 ± 0.001 → 0.501 ± 0.001 (the overfitting's measure)"
+    assert judged.measure_after.values == pytest.approx((0.5, 0.501, 0.502))
+
+
+def test_exploding_gradients_and_nan_need_a_finite_training_loss_in_every_seed():
+    finding = overfitting_finding()
+    explode = replace(finding, name="exploding-gradients", code="MD102", evidence={"grad_to_weight_median": 80.0})
+    diverged = [run(fit([1.0, 5.0, math.nan], completed=True), seed=0), run(fit([1.0, 0.5, 0.4], completed=True))]
+    fine = [run(fit([1.0, 0.5, 0.4], completed=True)), run(fit([1.0, 0.6, 0.45], completed=True))]
+    before = target_measure(diverged)
+    measure = finding_measure("exploding-gradients", diverged)
+    assert measure.name == "loss" and math.isnan(measure.values[0])
+    judged = judge(explode, before, diverged, [], measure)
+    assert judged.verdict == "rejected"
+    assert judged.reason == ("loss or the gradient norms are still not finite in seed(s) 0 "
+                             "(the exploding-gradients's measure)")
+    assert judge(explode, before, fine, [], measure).verdict == "accepted"
+
+
+def test_variances_measure_is_the_spread_of_the_task_metric_across_seeds():
+    records = [run(fit([0.9, 0.5], [1.0, 0.6], accuracy=[0.6, 0.8], val_accuracy=[0.55, v], completed=True))
+               for v in (0.6, 0.8, 0.7)]
+    measure = finding_measure("high-variance", records)
+    assert (measure.name, measure.values, measure.higher_is_better) == ("val_accuracy spread", (pytest.approx(0.1),),
+                                                                       False)
+    assert finding_measure("dying-relu", records) is None, "no measure of its own: the task metric only"
+
+
+def test_every_format_reports_the_findings_measure_and_the_task_metric():
+    from modeldoctor.ftypes import Report, Trial
+    from modeldoctor.report.json_report import trial_json
+    from modeldoctor.report.view import trial_line, trial_views
+
+    loss = Measure(name="val_loss", higher_is_better=False, values=(0.37, 0.372))
+    kept = Measure(name="val_loss", higher_is_better=False, values=(0.29, 0.291))
+    acc = Measure(name="val_accuracy", higher_is_better=True, values=(0.917, 0.918))
+    acc_after = Measure(name="val_accuracy", higher_is_better=True, values=(0.909, 0.91))
+    trial = Trial(code="MD201", finding="overfitting", transform="early_stopping", params={}, verdict="accepted",
+                  reason="r", before=acc, after=acc_after, measure_before=loss, measure_after=kept, seeds=(0, 1))
+    document = trial_json(trial)
+    assert document["finding_measure_before"]["mean"] == pytest.approx(0.371)
+    assert document["finding_measure_after"]["name"] == "val_loss" and document["after"]["name"] == "val_accuracy"
+    (shown,) = trial_views(Report(script="train.py", trials=(trial,)))
+    assert trial_line(shown).startswith("MD201 overfitting → early_stopping(): ACCEPTED (val_loss 0.371 ± 0.0014; "
+                                        "val_accuracy 0.9175 ± 0.00071 → val_loss 0.2905 ± 0.00071; "
+                                        "val_accuracy 0.9095 ± 0.00071, 2 seeds")
+    declined = replace(trial, verdict="declined", after=None, measure_after=None)
+    assert trial_json(declined)["finding_measure_after"] is None
+
+
+def test_the_loop_keeps_early_stopping_on_the_issues_numbers_and_records_both_measures(tmp_path):
+    def respond(source: str, seed: int) -> RunOutcome:
+        return ok(case_restored(seed) if "EarlyStopping(" in source else case_untreated(seed))
+
+    v, _ = verifier(tmp_path, respond, seeds=3)
+    result = v.verify(SOURCE)
+    assert verdicts(result)[0] == ("overfitting", "early_stopping", "accepted")
+    trial = result.trials[0]
+    assert (trial.measure_before.name, round(trial.measure_before.mean, 3)) == ("val_loss", 0.371)
+    assert (trial.measure_after.name, round(trial.measure_after.mean, 3)) == ("val_loss", 0.291)
+    assert (trial.before.name, trial.after.name) == ("val_accuracy", "val_accuracy")
+    assert "EarlyStopping(" in result.source

@@ -46,6 +46,7 @@ class FindingView:
     source: str | None
     line: int | None
     cure: view.CureView | None
+    advice: tuple[view.Advice, ...]
     rule: Any  # modeldoctor.ftypes.Rule | None
     references: tuple[tuple[str, str | None], ...]  # (text, href for web links)
 
@@ -64,7 +65,8 @@ def _finding_view(report: Report, finding: Finding, sources: view.Sources) -> Fi
     return FindingView(
         finding=finding, title=view.title(finding), place=view.place(location), facts=tuple(facts),
         causes=causes, evidence=tuple(view.evidence_items(finding)), source=sources.line(location),
-        line=location.line if location else None, cure=view.cure_for(report, finding), rule=rule,
+        line=location.line if location else None, cure=view.cure_for(report, finding),
+        advice=view.advice_for(report, finding), rule=rule,
         references=references,
     )
 

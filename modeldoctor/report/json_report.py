@@ -105,6 +105,8 @@ def trial_json(t: Trial) -> dict[str, Any]:
         "reason": t.reason,
         "before": measure_json(t.before),
         "after": measure_json(t.after),
+        "finding_measure_before": measure_json(t.measure_before),
+        "finding_measure_after": measure_json(t.measure_after),
         "evidence_before": _clean(t.evidence_before),
         "evidence_after": _clean(t.evidence_after),
         "seeds": list(t.seeds),
@@ -124,6 +126,8 @@ def render_json(report: Report) -> str:
         "notes": list(report.notes),
         "diff": report.diff,
         "trials": [trial_json(t) for t in report.trials],
+        "advice": {f.code: [{"rationale": a.rationale, "example": a.example} for a in advice]
+                   for f in report.findings if (advice := view.advice_for(report, f))},
         "scope": report.scope.value,
         "partial": list(report.partial),
         "healthy": view.healthy(report),

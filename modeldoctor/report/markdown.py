@@ -73,6 +73,8 @@ def _details(report: Report, finding: Finding, sources: view.Sources) -> list[st
         status = cure.status + (f" ({cure.declined})" if cure.declined else "")
         lines += ["", f"**Cure** ({text(cure.applicability)}, {text(status)}): {text(cure.rationale)} "
                       f"{code(cure.call)}"]
+    for advice in view.advice_for(report, finding):
+        lines += ["", f"**Advice** (display only): {text(advice.rationale)}", "", fence(advice.example, "python")]
     rule = report.rules.get(finding.code)
     if rule is not None:
         lines += ["", f"**Why:** {text(rule.explanation.why)}", "",

@@ -138,6 +138,9 @@ def _finding_lines(report: Report, finding: Finding, sources: view.Sources) -> l
         lines.append(line)
         status = cure.status + (f": {cure.declined}" if cure.declined else "")
         lines.append(Text(f"          {cure.call} · {cure.applicability} · {status}", style="green"))
+    for advice in view.advice_for(report, finding):
+        lines.append(Text("    advice: ", style="bold") + Text(advice.rationale))
+        lines += [Text("          " + row, style="dim") for row in advice.example.splitlines()]
     return lines
 
 

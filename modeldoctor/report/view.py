@@ -210,6 +210,20 @@ def cure_for(report: Report, finding: Finding) -> CureView | None:
                     cure.applicability.value, "suggested")
 
 
+@dataclass(frozen=True)
+class Advice:
+    """A display-only cure with a complete code example: what a practitioner would do by hand."""
+
+    rationale: str
+    example: str
+
+
+def advice_for(report: Report, finding: Finding) -> tuple[Advice, ...]:
+    """The display-only cures of the finding's rule that come with code (transfer learning, ensembles...)."""
+    rule = report.rules.get(finding.code)
+    return tuple(Advice(c.rationale, c.example.strip()) for c in (rule.cures if rule else ()) if c.example)
+
+
 def call(transform: str | None, params: dict[str, Any]) -> str:
     if transform is None:
         return "advice only"
@@ -315,9 +329,17 @@ def trial_line(t: TrialView) -> str:
     return f"{t.title} → {t.call}: {t.verdict.upper()} ({t.before} → {t.after}{ran}): {t.reason}"
 
 
+def measures_text(finding: Measure | None, target: Measure | None) -> str:
+    """The finding's own measure (when it is not the task metric itself), then the task metric."""
+    if target is None or finding is None or finding.name == target.name:
+        return measure_text(target)
+    return f"{measure_text(finding)}; {measure_text(target)}"
+
+
 def trial_views(report: Report) -> list[TrialView]:
     return [TrialView(t.round, f"{t.code} {t.finding}".strip(), call(t.transform or None, t.params), t.verdict,
-                      measure_text(t.before), measure_text(t.after), t.reason, len(t.seeds), f"{t.wall_time:.0f} s")
+                      measures_text(t.measure_before, t.before), measures_text(t.measure_after, t.after), t.reason,
+                      len(t.seeds), f"{t.wall_time:.0f} s")
             for t in report.trials]
 
 

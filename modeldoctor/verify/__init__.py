@@ -7,8 +7,8 @@ interface and the local pool, `ray_runner` the Ray one (imported only when
 asked for), `runners` picks one from the options.
 """
 
-from modeldoctor.verify.judgement import judge, target_measure, treatable, weaker
+from modeldoctor.verify.judgement import finding_measure, judge, target_measure, treatable, weaker
 from modeldoctor.verify.loop import Verifier
 from modeldoctor.verify.trials import TRIAL_PREFIX
 
-__all__ = ["TRIAL_PREFIX", "Verifier", "judge", "target_measure", "treatable", "weaker"]
+__all__ = ["TRIAL_PREFIX", "Verifier", "finding_measure", "judge", "target_measure", "treatable", "weaker"]

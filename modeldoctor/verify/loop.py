@@ -2,7 +2,8 @@
 
 The method this project follows is iterative: diagnose, treat one thing,
 check, repeat. A cure is accepted when its finding is gone (or clearly
-weaker) and the target metric is not worse beyond the seed-to-seed noise;
+weaker), the finding's own measure is not worse and the task metric is not
+worse beyond a practical margin plus the seed noise (judgement.py);
 otherwise the rule's next cure is tried.
 
 Scheduling (`Schedule`): by default every candidate cure of a finding is
@@ -33,7 +34,7 @@ from modeldoctor.rules import Catalog
 from modeldoctor.run.runner import RunOptions, RunOutcome
 from modeldoctor.run.triage import failure
 from modeldoctor.treatment import TreatmentError, treat
-from modeldoctor.verify.judgement import Verification, judge, target_measure, treatable
+from modeldoctor.verify.judgement import Verification, finding_measure, judge, target_measure, treatable
 from modeldoctor.verify.schedule import Board, Schedule, Trials
 from modeldoctor.verify.trials import LostRun, TrialRunner
 
@@ -183,6 +184,7 @@ class Verifier:
                                         {finding.name: index})
             trial = functools.partial(Trial, code=finding.code, finding=finding.name, transform=cure.transform or "",
                                       params=prescription.params, before=before, evidence_before=finding.evidence,
+                                      measure_before=finding_measure(finding.name, records),
                                       seeds=tuple(range(self.seeds)), round=round_)
             label = f"{finding.code} {finding.name} → {cure.transform}"
             try:
@@ -207,7 +209,7 @@ class Verifier:
             trials.keep_only((s for _, s in runnable), ahead=True)  # what the look-ahead sent and is not wanted
             trials.send(runnable, live)
             self.on_event(f"trying {len(runnable)} cure(s) for {finding.name} at once ({self.seeds} seeds each)")
-        before = target_measure(records)
+        before, measure = target_measure(records), finding_measure(finding.name, records)
         done: list[Trial] = []
         try:
             for candidate in plan:
@@ -237,9 +239,10 @@ class Verifier:
                     trials.label(candidate.source, "failed")
                     continue
                 after_findings = diagnose_runs(after_records, self.thresholds, self.catalog)
-                verdict, reason, after, evidence = judge(finding, before, after_records, after_findings)
+                verdict, reason, after, evidence, measure_after = judge(finding, before, after_records,
+                                                                        after_findings, measure)
                 done.append(candidate.trial(verdict=verdict, reason=reason, after=after, evidence_after=evidence,
-                                            wall_time=wall, edits=candidate.applied.edits))
+                                            measure_after=measure_after, wall_time=wall, edits=candidate.applied.edits))
                 trials.label(candidate.source, verdict)
                 self.on_event(f"{verdict}: {reason}")
                 if verdict == "accepted":

@@ -68,7 +68,8 @@ def test_cures_tried_are_listed_in_html_and_markdown(report: Report) -> None:
     md = render(report, "markdown", source_lines=sample.source_lines)
     assert html.count('<span class="chip accepted">accepted</span>') == 2
     assert '<span class="chip declined">declined</span>' in html
-    assert "| 2 | MD201 overfitting | `early_stopping(patience=5)` | **accepted** | val\\_accuracy 0.8333 ± 0.007 |" in md
+    assert ("| 2 | MD201 overfitting | `early_stopping(patience=5)` | **accepted** | val\\_loss 0.5123 ± 0.0034; "
+            "val\\_accuracy 0.8333 ± 0.007 |") in md  # the finding's measure, then the task metric
 
 
 # -- text -----------------------------------------------------------------------

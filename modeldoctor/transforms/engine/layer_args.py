@@ -23,6 +23,8 @@ from modeldoctor.transforms.engine.keyword_edits import (
     set_keyword,
 )
 from modeldoctor.transforms.engine.model_outputs import analyze
+from modeldoctor.transforms.engine.splats import Delta, SplatDict, Splats, apply_to_call, apply_to_dict, delta, splat_of
+from modeldoctor.transforms.engine.splats import view as splat_view
 from modeldoctor.vocabulary import POSITIONAL_LIMIT
 
 __all__ = [
@@ -52,6 +54,10 @@ class LayerArgCommand(TargetedCommand):
     implement `wanted` (the pattern for the static path) and `edit` (returns
     the new call, or raises Decline to leave that layer as it was; records its note itself).
     A Decline from `choose` leaves the whole file as it was.
+
+    A layer that takes `**name` is edited through its view (splats.py): its own keywords
+    in the call, the dict's entries in the dict literal, when every use of the dict is a
+    layer this edit targets and all of them want the same change there.
     """
 
     CLASSES: frozenset[str] = KERNEL_LAYERS
@@ -67,8 +73,59 @@ class LayerArgCommand(TargetedCommand):
         self.model = analyze(node, self.names)
         self.quote = module_quote(node)
         self.chosen: dict[int, str] = {}
+        self.stand_in: dict[int, cst.Call] = {}  # id(view) -> the call it stands for
+        self.splats = Splats.scan(node, self.line_of)
+        self.deltas: dict[int, Delta] = {}  # id(call) or id(dict literal) -> what changes there
         self.choose()
+        self.follow_splats()
         return True
+
+    def line_of(self, node: cst.CSTNode) -> int:
+        return super().line_of(self.stand_in.get(id(node), node))  # a view's notes name its call's line
+
+    def seen(self, call: cst.Call) -> cst.Call:
+        """The call as the layer receives it: a `**name` of a dict literal written in (else the call itself)."""
+        star = splat_of(call)
+        found = self.splats.dicts.get(star.value.value) if star and isinstance(star.value, cst.Name) else None
+        if found is None or any(a.star == "*" for a in call.args):
+            return call
+        seen = splat_view(call, found)
+        self.stand_in[id(seen)] = call
+        return seen
+
+    def follow_splats(self) -> None:
+        """Edit the chosen layers that take **kwargs through their views (see the class doc)."""
+        splatted = [(call, cls) for call, cls in self.model.layers if id(call) in self.chosen and splat_of(call)]
+        users = {id(star.value) for call, _ in splatted if (star := splat_of(call))}
+        groups: dict[int, list[tuple[cst.Call, str, Delta, list[str]]]] = {}
+        for call, cls in splatted:
+            del self.chosen[id(call)]  # edited here and in leave_Call/leave_Dict through the deltas, not again
+            count = len(self.edits)
+            try:
+                found: SplatDict | None = self.splats.follow(call, users)
+                assert found is not None
+                limit = POSITIONAL.get(cls, 1)
+                if len(positional(call)) > limit:
+                    raise Decline(f"it passes more than {limit} positional argument(s): name them to tell them apart")
+                seen = self.seen(call)
+                change = delta(call, seen, self.edit(seen, seen, cls))
+            except Decline as why:
+                del self.edits[count:]
+                self.warn(f"line {self.line_of(call)}: {describe(call, cls)} left unchanged: {why}")
+                continue
+            notes = [f"{note} (through **{found.name}, the dict at line {found.line})" for note in self.edits[count:]]
+            del self.edits[count:]
+            groups.setdefault(id(found.node), []).append((call, cls, change, notes))
+        for node_id, members in groups.items():
+            if len({change.key() for _, _, change, _ in members}) > 1:
+                differ = "the layers sharing its **kwargs would need different changes to them"
+                for call, cls, _, _ in members:
+                    self.warn(f"line {self.line_of(call)}: {describe(call, cls)} left unchanged: {differ}")
+                continue
+            self.deltas[node_id] = members[0][2]
+            for call, _, change, notes in members:
+                self.deltas[id(call)] = change
+                self.edits += notes
 
     def choose(self) -> None:
         if not self.model.layers:
@@ -93,7 +150,7 @@ class LayerArgCommand(TargetedCommand):
                     self.warn(f"no Keras layer constructor at line {target.line}, column {target.column}")
         else:
             for call, cls in self.model.layers:
-                if cls in self.CLASSES and self.wanted(call, cls):
+                if cls in self.CLASSES and self.wanted(self.seen(call), cls):
                     self.chosen[id(call)] = cls
             if not self.chosen:
                 raise Decline(self.NOTHING)
@@ -105,9 +162,17 @@ class LayerArgCommand(TargetedCommand):
         raise NotImplementedError
 
     def is_output(self, call: cst.Call) -> bool:
-        return id(call) in self.model.outputs
+        return id(self.stand_in.get(id(call), call)) in self.model.outputs
+
+    def leave_Dict(self, original_node: cst.Dict, updated_node: cst.Dict) -> cst.BaseExpression:
+        change = self.deltas.get(id(original_node))
+        return apply_to_dict(updated_node, change) if change is not None else updated_node
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.Call:
+        change = self.deltas.get(id(original_node))
+        if change is not None:  # a dict(...) literal some layers splat, or one of those layers
+            splatted = splat_of(original_node) is not None
+            return apply_to_call(updated_node, change) if splatted else apply_to_dict(updated_node, change)  # type: ignore[return-value]
         cls = self.chosen.get(id(original_node))
         if cls is None:
             return updated_node

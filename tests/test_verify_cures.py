@@ -1,0 +1,59 @@
+"""fix --verify accepts the cures the evidence names, on fixtures where each is the one that works (slow: trains)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from conftest import FIXTURES, cli
+
+FAST = ("--seeds", "2", "--jobs", "2", "--quiet", "--format", "json", "--unsafe-fixes")
+
+
+def _verify(tmp_path, relative: str, *extra: str) -> dict:
+    script = tmp_path / relative.split("/")[-1]
+    shutil.copy(FIXTURES / relative, script)
+    result = cli("fix", str(script), "--verify", *FAST, *extra, timeout=900)
+    assert result.returncode in (0, 1), result.stderr
+    assert script.read_text() == (FIXTURES / relative).read_text(), "verify never writes the user's file"
+    return json.loads(result.stdout)
+
+
+@pytest.mark.slow
+def test_the_negative_bias_shared_through_kwargs_is_reset_in_its_dict(tmp_path):
+    """The issue's dying-ReLU script: `layers.Dense(64, **hidden)` with a Constant(-4.0) bias in `hidden`."""
+    report = _verify(tmp_path, "learning/dying_relu_shared_kwargs.py")
+    trial = report["trials"][0]
+    assert (trial["finding"], trial["transform"], trial["verdict"]) == ("dying-relu", "reset_initializer", "accepted")
+    assert trial["evidence_after"] is None
+    assert trial["before"]["name"] == "val_accuracy" and trial["before"]["mean"] < 0.2  # a dead network: chance
+    assert trial["after"]["mean"] > 0.9
+    assert '-hidden = dict(activation="relu", bias_initializer=initializers.Constant(-4.0))' in report["diff"]
+    assert '+hidden = dict(activation="relu", bias_initializer="zeros")' in report["diff"]
+    assert report["findings"] == []
+
+
+@pytest.mark.slow
+def test_a_one_unit_bottleneck_is_widened_once_longer_training_is_rejected(tmp_path):
+    report = _verify(tmp_path, "generalization/underfitting_bottleneck.py")
+    trials = [t for t in report["trials"] if t["finding"] == "underfitting"]
+    assert [(t["transform"], t["verdict"]) for t in trials] == [("train_longer", "rejected"),
+                                                                ("widen_layers", "accepted")]
+    widened = trials[1]
+    assert widened["finding_measure_before"]["name"] == "loss"
+    assert widened["finding_measure_after"]["mean"] < widened["finding_measure_before"]["mean"] / 10
+    assert widened["after"]["name"] == "val_accuracy" and widened["after"]["mean"] > 0.9
+    assert "+        self.squeeze = keras.layers.Dense(32, " in report["diff"]  # (dying-relu's cure may swap its activation)
+
+
+@pytest.mark.slow
+def test_prices_far_from_unit_scale_are_scaled_for_training_and_the_predictions_scaled_back(tmp_path):
+    report = _verify(tmp_path, "learning/exploding_gradients_clipped_prices.py")
+    trials = [(t["transform"], t["verdict"]) for t in report["trials"] if t["finding"] == "exploding-gradients"]
+    assert trials == [("gradient_clipping", "declined"), ("scale_targets", "accepted")]
+    scaled = report["trials"][1]
+    assert scaled["finding_measure_before"]["mean"] > 1e9 and scaled["finding_measure_after"]["mean"] < 1.0
+    assert "+prices_mean, prices_scale = prices[:1600].mean(axis=0), prices[:1600].std(axis=0)" in report["diff"]
+    assert "+estimates = (model.predict(x[1600:], verbose=0) * prices_scale + prices_mean)" in report["diff"]
