@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 from modeldoctor.checkup import RunRequest, Selection, diagnose, selects_source_rules_only
 from modeldoctor.diagnose.thresholds import Thresholds
-from modeldoctor.ftypes import Applicability, Finding, Report
+from modeldoctor.ftypes import Applicability, Finding, Prescription, Report
 from modeldoctor.notebook import NotebookError, is_notebook, virtual_script
 from modeldoctor.prescribe import allowed, prescribe
 from modeldoctor.record import RunRecord
 from modeldoctor.report.build import report_for
 from modeldoctor.rules import Catalog
-from modeldoctor.treatment import TreatmentError, sha256, treat, write_atomically
+from modeldoctor.treatment import Treatment, TreatmentError, sha256, treat, write_atomically
 
 if TYPE_CHECKING:
     from modeldoctor.verify import Verifier
@@ -52,13 +52,35 @@ def prescribe_and_treat(script: Path, source: str, base: Report, findings: Seque
     from modeldoctor.transforms import available
 
     transforms = available()
-    prescriptions = prescribe(findings, catalog, records, transforms, unsafe)
-    treatment = treat(source, prescriptions, transforms)
+    treatment = treat_first_that_applies(source, prescribe(findings, catalog, records, transforms, unsafe), catalog,
+                                         records, transforms, unsafe)
     report = dataclasses.replace(base, findings=tuple(findings), prescriptions=treatment.prescriptions,
                                  diff=treatment.diff(script.name))
     pending = any(not p.applied and p.cure.transform is not None and p.cure.applicability is Applicability.UNSAFE
                   and not allowed(p.cure, unsafe) for p in treatment.prescriptions)
     return FixResult(report, treatment.source, expected_sha256, pending)
+
+
+def treat_first_that_applies(source: str, prescriptions: list[Prescription], catalog: Catalog,
+                             records: Sequence[RunRecord], transforms: Any, unsafe: bool) -> Treatment:
+    """Each finding's first cure whose transform finds something to change: when one declines (no harmful
+    initializer to reset, say), the rule's next cure this run allows is tried, as `fix --verify` would."""
+    treatment = treat(source, prescriptions, transforms)
+    for i, tried in enumerate(prescriptions):
+        if tried.declined is not None or treatment.prescriptions[i].applied:
+            continue  # applied, or declined before any transform ran (advice only, unsafe, a missing parameter)
+        rule, finding = tried.rule, tried.finding
+        for index in range(rule.cures.index(tried.cure) + 1, len(rule.cures)):
+            if not allowed(rule.cures[index], unsafe):
+                continue
+            (other,) = prescribe([finding], catalog, records, transforms, unsafe, {finding.name: index})
+            if other.declined is not None:
+                continue
+            attempt = treat(source, [*prescriptions[:i], other, *prescriptions[i + 1:]], transforms)
+            if attempt.prescriptions[i].applied:
+                prescriptions, treatment = [*prescriptions[:i], other, *prescriptions[i + 1:]], attempt
+                break
+    return treatment
 
 
 def verified(script: Path, source: str, verifier: Verifier, catalog: Catalog, expected_sha256: str) -> FixResult:

@@ -86,3 +86,24 @@ def test_only_transforms_with_a_hook_declare_relative_parameters():
                         "train_longer": {"factor"}, "widen_layers": {"factor", "at_least"},
                         "stochastic_weight_averaging": {"last_share"}, "cyclic_schedule": {"cycles"}}
     assert all(TRANSFORMS[name].resolve is not None for name in relative)
+
+
+def test_plain_fix_falls_through_to_the_next_cure_when_the_first_finds_nothing_to_change():
+    """dying-relu's first cure resets a harmful initializer; without one it declines, and the rule's next cure
+    (LeakyReLU) is the one written, as fix --verify would have tried it next."""
+    from modeldoctor.fixing import treat_first_that_applies
+
+    source = ("import keras\n\nmodel = keras.Sequential([\n    keras.Input(shape=(4,)),\n"
+              "    keras.layers.Dense(8, activation=\"relu\"),\n    keras.layers.Dense(1, activation=\"sigmoid\"),\n])\n")
+    layers = [LayerInfo(name="dense", class_name="Dense", activation="relu", units=8,
+                        location=Location("train.py", 5, 4)),
+              LayerInfo(name="out", class_name="Dense", activation="sigmoid", units=1,
+                        location=Location("train.py", 6, 4))]
+    record = run(fit([1.0, 0.9], layers=layers))
+    finding = _finding("dying-relu", code="MD104", primary=True, evidence={"layers": ["dense"]}, fit=0)
+    prescriptions = prescribe([finding], CATALOG, [record], TRANSFORMS, unsafe=True)
+    assert prescriptions[0].cure.transform == "reset_initializer"
+    treatment = treat_first_that_applies(source, prescriptions, CATALOG, [record], TRANSFORMS, unsafe=True)
+    (applied,) = treatment.prescriptions
+    assert applied.applied and applied.cure.transform == "swap_activation"
+    assert 'activation="leaky_relu"' in treatment.source
