@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from modeldoctor import record as rec
-from modeldoctor.diagnose import (detectors_for, diagnose_run, diagnose_runs, unjudged_for_missing,
-                                  unjudged_on_partial)
+from modeldoctor.diagnose import (detectors_for, diagnose_run, diagnose_runs, unjudged_for_few_steps,
+                                  unjudged_for_missing, unjudged_on_partial)
 from modeldoctor.diagnose.history import history_record
 from modeldoctor.diagnose.live import settings_for
 from modeldoctor.diagnose.thresholds import Thresholds
@@ -250,7 +250,7 @@ def diagnose_records(script: str, records: Sequence[RunRecord], thresholds: Thre
         stopped = [f"run {i + 1}: {text}" for i, record in enumerate(records) if (text := partial(record))]
     notes = [f"not judged on a fit stopped part-way: {', '.join(unjudged_on_partial())}"] if stopped else []
     findings = with_source(diagnose_runs(records, thresholds, catalog), source)
-    notes += unjudged_for_missing(records, findings)
+    notes += unjudged_for_missing(records, findings) + unjudged_for_few_steps(records, thresholds)
     return report_for(script, records, findings, catalog, notes, partial=stopped)
 
 

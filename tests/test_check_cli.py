@@ -86,3 +86,15 @@ def test_unknown_config_key_is_named(tmp_path):
     path.write_text(CSV)
     result = cli("check", "--history", str(path))
     assert result.returncode == 2 and "'timeuot'" in result.stderr and "timeout" in result.stderr
+
+
+@pytest.mark.slow
+def test_a_five_step_probe_says_what_it_was_too_short_to_judge_instead_of_warning():
+    """Exploding gradients on unscaled targets are real, but five steps are no evidence of them: no warning,
+    a note naming what was not judged, and no claim that training looks healthy."""
+    result = cli("check", "--quiet", "--epochs", "1", "--max-steps", "5",
+                 str(FIXTURES / "learning" / "exploding_gradients_unscaled_target.py"))
+    assert result.returncode == 0, result.stderr
+    assert "note: 5 steps: too few to judge exploding-gradients" in result.stdout
+    assert "in what could be judged (the notes say what could not)" in result.stdout
+    assert "looks healthy" not in result.stdout

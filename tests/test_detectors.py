@@ -260,8 +260,23 @@ def test_ranking_puts_the_root_cause_first_and_links_the_rest():
 def test_underfitting_is_dropped_when_a_learning_problem_explains_it():
     plateau = [2.3, 1.8, 1.6, 1.55, 1.54, 1.535, 1.533, 1.532]
     low = [sample(i, dense={"update_ratio": 1e-7}) for i in range(4)]
-    f = fit(plateau, val_loss=plateau, labels=classes(10), samples=low)
+    f = fit(plateau, val_loss=plateau, labels=classes(10), samples=low, steps_per_epoch=10)
     assert [x.name for x in diagnose_run(run(f), T, load_catalog())] == ["learning-rate-too-low"]
+
+
+def test_a_short_probe_is_too_few_steps_to_judge_gradients_and_updates():
+    """`--epochs 1 --max-steps 5`: huge gradients and updates in five steps are no evidence; the report says
+    what it did not judge instead of warning. Twenty steps are."""
+    from modeldoctor.diagnose import unjudged_for_few_steps
+
+    wild = [sample(i, dense={"update_ratio": 0.5, "grad_norm": 100.0, "weight_norm": 1.0}) for i in range(5)]
+    short = fit([1.0], samples=wild, steps_per_epoch=5)
+    assert diagnose_run(run(short), T, load_catalog()) == []
+    (note,) = unjudged_for_few_steps([run(short)], T)
+    assert note.startswith("5 steps: too few to judge exploding-gradients, learning-rate-too-high")
+    longer = fit([1.0], samples=wild, steps_per_epoch=20)
+    assert "exploding-gradients" in [x.name for x in diagnose_run(run(longer), T, load_catalog())]
+    assert unjudged_for_few_steps([run(longer)], T) == []
 
 
 def test_findings_seen_in_a_minority_of_runs_are_not_reported():

@@ -10,7 +10,7 @@ from modeldoctor.diagnose.ranking import rank
 from modeldoctor.diagnose.registry import Detector, all_detectors, check_detectors
 from modeldoctor.diagnose.thresholds import Thresholds
 from modeldoctor.ftypes import Finding
-from modeldoctor.record import RunRecord
+from modeldoctor.record import FitRecord, RunRecord, Signal
 from modeldoctor.rules import Catalog
 
 
@@ -53,6 +53,37 @@ def unjudged_for_missing(records: Sequence[RunRecord], findings: Sequence[Findin
             for reason, (signals, unjudged) in notes.items()]
 
 
+# What the optimizer's steps show: a handful of them is no evidence (a short probe, --max-steps 5).
+STEP_SIGNALS = {Signal.GRADIENTS, Signal.UPDATES}
+
+
+def steps_taken(fit: FitRecord) -> int:
+    """Training steps the fit took, as far as the record shows."""
+    seen = [b.step for b in fit.batch_losses] + [s.step for s in fit.samples]
+    by_epochs = len(fit.epochs) * (fit.steps_per_epoch or 0)
+    return max([by_epochs, *(s + 1 for s in seen)])
+
+
+def too_few_steps(fit: FitRecord, thresholds: Thresholds) -> bool:
+    """A fit too short to judge its gradients and updates by (one the live diagnosis stopped was judged)."""
+    return fit.decided is None and fit.stopped_on_nan is False and steps_taken(fit) < thresholds.judge_min_steps
+
+
+def unjudged_for_few_steps(records: Sequence[RunRecord], thresholds: Thresholds) -> list[str]:
+    """`5 steps: too few to judge exploding-gradients, ...`: what a short probe said nothing about, and why."""
+    names = sorted(d.detector_info.name for d in detectors_for(("curves", "run"))
+                   if set(d.detector_info.reads) & STEP_SIGNALS)
+    notes = []
+    for record in records:
+        for fit in record.fits:
+            if too_few_steps(fit, thresholds):
+                steps = steps_taken(fit)
+                note = (f"{steps} step{'s' if steps != 1 else ''}: too few to judge {', '.join(names)} "
+                        f"(they need {thresholds.judge_min_steps:g})")
+                notes += [note] if note not in notes else []
+    return notes
+
+
 def _and(words: Sequence[str]) -> str:
     return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
@@ -67,8 +98,11 @@ def diagnose_run(record: RunRecord, thresholds: Thresholds, catalog: Catalog,
     findings = []
     for fit in record.fits:
         whole = fit.completed or fit.stopped_on_nan
+        few = too_few_steps(fit, thresholds)
         for detect in detectors_for(needs):
             if detect.detector_info.whole_curve and not whole:
+                continue
+            if few and set(detect.detector_info.reads) & STEP_SIGNALS:
                 continue
             finding = detect(fit, thresholds)
             if finding is not None:

@@ -24,6 +24,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
+from modeldoctor.diagnose import STEP_SIGNALS
 from modeldoctor.diagnose.ranking import rank
 from modeldoctor.diagnose.registry import Detector, all_detectors
 from modeldoctor.diagnose.thresholds import Thresholds
@@ -59,9 +60,13 @@ class LiveDiagnosis:
     severity: dict[str, str] = field(default_factory=dict)  # the rule base's, by finding name: ranks as at the end
     detectors: list[Detector] = field(default_factory=live_detectors)
 
-    def look(self, fit: FitRecord, epoch_end: bool, step: int) -> Look:
+    def look(self, fit: FitRecord, epoch_end: bool, step: int, last: bool = False) -> Look:
+        """`last`: the fit's last epoch just ended; it ends anyway, so nothing is decided."""
         findings = []
+        few = step < self.thresholds.judge_min_steps  # as the final diagnosis: too few steps to judge by
         for detect in self.detectors:
+            if few and set(detect.detector_info.reads) & STEP_SIGNALS:
+                continue
             try:
                 finding = detect(fit, self.thresholds)
             except Exception:  # noqa: BLE001 - a detector failing on a partial record must not stop training
@@ -76,7 +81,7 @@ class LiveDiagnosis:
         if epoch_end:
             leading = {primary.name} if primary is not None else set()
             self.streaks = {name: self.streaks.get(name, 0) + 1 for name in leading}
-        return Look(ranked, new, self._decide(primary, fit, epoch_end, step))
+        return Look(ranked, new, None if last else self._decide(primary, fit, epoch_end, step))
 
     def _decide(self, primary: Finding | None, fit: FitRecord, epoch_end: bool, step: int) -> Decision | None:
         if not self.stop or primary is None:

@@ -62,6 +62,8 @@ class Thresholds:
     underfit_loss_share: float = _t(0.5, "final loss above half the loss of a constant prediction")
     variance_loss_cv: float = _t(0.25, "final validation loss varies across seeds by more than 25% of its mean "
                                  "(used only when there is no accuracy-like metric)")
+    judge_min_steps: float = _t(20, "gradients and update ratios are judged after 20 training steps at least: in the "
+                                "first steps the weights sit at their initialization and Adam's moments warm up")
     variance_metric_std: float = _t(0.05, "final validation accuracy varies across seeds with std above 0.05")
 
     def with_overrides(self, overrides: dict[str, Any]) -> Thresholds:

@@ -29,7 +29,7 @@ def make_recorder(
     describe_layers: Callable[[Any, list[Any]], None],
     on_change: Callable[[str], None],
     validation: tuple[Any, Any] | None = None,
-    look: Callable[[bool, int], bool] | None = None,
+    look: Callable[[bool, int, bool], bool] | None = None,
 ) -> Any:
     """Build the callback; `keras` is the user's already-imported module. `look(epoch_end, step)` is the
     live diagnosis, asked after each sampled step and epoch: True stops training (a decisive finding)."""
@@ -97,7 +97,7 @@ def make_recorder(
                 fit.batch_losses.append(BatchLoss(step=step, epoch=self._epoch, loss=loss))
             if self._sampled(step):
                 self._sample(step, loss)
-                if look is not None and look(False, step + 1):
+                if look is not None and look(False, step + 1, False):
                     self.model.stop_training = True
 
         def _sample(self, step: int, loss: float | None) -> None:
@@ -123,7 +123,8 @@ def make_recorder(
         def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
             values = {k: _as_float(v) for k, v in (logs or {}).items()}
             fit.epochs.append({k: v for k, v in values.items() if v is not None})
-            if look is not None and fit.decided is None and look(True, self._step):
+            last = epoch + 1 >= (self.params.get("epochs") or 0)
+            if look is not None and fit.decided is None and look(True, self._step, last):
                 self.model.stop_training = True
             on_change("epoch")
 

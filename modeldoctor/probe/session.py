@@ -146,8 +146,8 @@ class ProbeSession:
         """The live diagnosis of one fit, as the recorder calls it: True when training should stop."""
         live = self.live.diagnosis()
 
-        def look(epoch_end: bool, step: int) -> bool:
-            seen = live.look(fit, epoch_end, step)
+        def look(epoch_end: bool, step: int, last: bool = False) -> bool:
+            seen = live.look(fit, epoch_end, step, last)
             for finding in seen.new:
                 self.tell({"event": "suspect", "finding": finding.name, "message": finding.message})
             if seen.decision is None:

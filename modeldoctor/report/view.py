@@ -150,6 +150,8 @@ def summary_line(report: Report) -> str:
         return f"no findings in {script} (source checks only: no training was run)"
     if report.scope is Scope.HISTORY:
         return f"no findings in {script}: the curves look healthy (a history holds no gradients or activations)"
+    if any("too few to judge" in note or note.startswith("not judged") for note in report.notes):
+        return f"no findings in {script} in what could be judged (the notes say what could not)"
     return f"no findings in {script}: training looks healthy"
 
 
