@@ -183,3 +183,12 @@ def test_the_corpus_is_migrated_to_a_fixed_point(path):
     left = {f.code for f in check_source(migrated, str(path), CATALOG) if f.family is Family.LEGACY
             and f.code in fixable and (f.evidence.get("new") or "old" not in f.evidence)}
     assert left <= {"MD510", "MD519"}, f"{path.name}: a cure left what it treats: {sorted(left)}"
+
+
+def test_a_whole_model_checkpointed_to_h5_is_what_keras_3_accepts():
+    """Keras 3's ModelCheckpoint writes a whole model to .keras or .h5 (the public examples gallery does the
+    latter); only weights need .weights.h5."""
+    header = "import keras\n\n"
+    assert "MD522" not in codes(header + "cb = keras.callbacks.ModelCheckpoint('best_model.h5', save_best_only=True)\n")
+    assert "MD522" in codes(header + "cb = keras.callbacks.ModelCheckpoint('best.hdf5', save_best_only=True)\n")
+    assert "MD522" in codes(header + "cb = keras.callbacks.ModelCheckpoint('w.h5', save_weights_only=True)\n")

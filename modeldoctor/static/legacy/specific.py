@@ -73,7 +73,7 @@ def find_save_paths(script: Script, table: dict[str, Any]) -> Iterator[Hit]:
         if path is None:
             continue
         suffix = WEIGHTS_SUFFIX if weights and not path.endswith(WEIGHTS_SUFFIX) else None
-        if not weights and not path.endswith(".keras"):
+        if not weights and not path.endswith((".keras", ".h5")):  # Keras 3 checkpoints a whole model to either
             suffix = ".keras"
         if suffix is not None:
             yield Hit(f"`{call.kind}({path!r}{', save_weights_only=True' if weights else ''})`: Keras 3's "
