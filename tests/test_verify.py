@@ -77,7 +77,8 @@ def test_a_cure_that_does_not_help_is_rejected_and_the_next_one_confirmed_and_ap
     (rules / "MD201-overfitting.toml").write_text(USELESS_FIRST)
     script = _copy(tmp_path, "generalization/overfitting_breast_cancer.py")
     original = script.read_text()
-    result = cli("fix", str(script), "--verify", "--apply", *FAST, "--rules", str(rules), "--budget", "300")
+    # --full: every trial to its end, so a rejected cure shows its numbers (one stopped early shows where instead)
+    result = cli("fix", str(script), "--verify", "--apply", "--full", *FAST, "--rules", str(rules), "--budget", "300")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     trials = [t for t in report["trials"] if t["finding"] == "overfitting"]

@@ -135,7 +135,7 @@ def _rate_settled(finding: Finding, fit: FitRecord, t: Thresholds) -> bool:
     planned = _planned_samples(fit)
     if planned is None:
         return False
-    high = finding.name == learning_rate_too_high.detector_info.name
+    high = finding.name == "learning-rate-too-high"
     window = max(1, planned // 2) if high else planned
     values = _fastest(fit.samples[:window])
     past = sum(1 for v in values if (v > t.update_ratio_high if high else v < t.update_ratio_low))
