@@ -11,13 +11,16 @@ Each fixture is verified once per mode (`--modes`, all by default, one after
 another per fixture so that a busy machine slows them alike): `sequential`
 (one candidate cure after another on the local pool, the behaviour before
 #18), `batched` (every candidate of a finding at once on the local pool,
-the rest cancelled once one is accepted) and `ray` (batched, as tasks on a
+the rest cancelled once one is accepted), `ray` (batched, as tasks on a
 local single-node Ray with as many CPUs as pool jobs, started once; its
-start-up time is printed apart). The repair outcome must be the same in
+start-up time is printed apart) and `warm` (batched on a local pool whose trials
+are forked from an interpreter per seed that has imported TensorFlow once, as
+`fix --verify` does by default; a new pool per fixture, its interpreters'
+start-up counted). The repair outcome must be the same in
 every mode. At the end, per cure (finding → transform): how often it was
 tried (run, not declined), declined and accepted, over every fixture and mode.
 
-    python benchmarks/repair.py [--seeds 2] [--budget 300] [--modes sequential,batched,ray] [FIXTURE ...]
+    python benchmarks/repair.py [--seeds 2] [--budget 300] [--modes sequential,batched,warm,ray] [FIXTURE ...]
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ from modeldoctor.verify.judgement import Verification  # noqa: E402
 from modeldoctor.verify.schedule import Schedule  # noqa: E402
 from modeldoctor.verify.trials import LocalPool, TrialRunner, default_jobs  # noqa: E402
 
-MODES = ("sequential", "batched", "ray")
+MODES = ("sequential", "batched", "warm", "ray")
 
 
 def plain_run(script: Path) -> float:
@@ -161,9 +164,11 @@ def cures(rows: list[Row]) -> list[str]:
     return lines
 
 
-def runner_for(mode: str, jobs: int) -> TrialRunner:
+def runner_for(mode: str, jobs: int) -> TrialRunner | None:
+    """Ray is started once (its start-up printed apart); a local pool is opened per fixture, as `fix --verify`
+    opens one per run: a warm pool's interpreters must not carry over from one fixture to the next."""
     if mode != "ray":
-        return LocalPool(jobs)
+        return None
     from modeldoctor.verify.ray_runner import RayRunner
 
     started = time.perf_counter()
@@ -179,7 +184,7 @@ def verify(script: Path, seeds: int, budget: float, runner: TrialRunner, mode: s
                         unsafe=True, budget=budget, schedule=schedule)
     started = time.perf_counter()
     result = verifier.verify(script.read_text())
-    return result, time.perf_counter() - started
+    return result, time.perf_counter() - started  # a warm pool's interpreters start inside this time
 
 
 def main() -> None:
@@ -203,13 +208,19 @@ def main() -> None:
             seeds = max(args.seeds, labels[relative].get("runs", 1))
             plain = plain_run(script)
             for mode in modes:
-                result, wall = verify(script, seeds, args.budget, runners[mode], mode)
+                runner = runners[mode] or LocalPool(jobs, warm=mode == "warm")
+                try:
+                    result, wall = verify(script, seeds, args.budget, runner, mode)
+                finally:
+                    if runners[mode] is None:
+                        runner.close()
                 kept = next((t for t in result.trials if t.finding == label and t.verdict == "accepted"), None)
                 rows.append(Row(relative, label, kept, wall / plain, len(result.accepted), mode, result.trials))
                 print(rows[-1].line(), flush=True)
     finally:
-        for runner in runners.values():
-            runner.close()
+        for shared in runners.values():
+            if shared is not None:
+                shared.close()
     for mode in modes:
         print(f"\n{mode}:\n" + "\n".join(summary([r for r in rows if r.mode == mode])))
     print("\n" + "\n".join(table(rows, modes)))

@@ -247,6 +247,10 @@ def trial_options(fn: Callable[..., Any]) -> Callable[..., Any]:
                                               "once one is accepted), or one cure after another.")(fn)
     fn = click.option("--address", metavar="HOST:PORT",
                       help="With --runner ray: join this Ray cluster instead of starting a local one.")(fn)
+    fn = click.option("--warm-trials/--cold-trials", "warm_trials", default=True, show_default=True,
+                      help="On this machine, fork each trial from an interpreter per seed that has already "
+                           "imported TensorFlow (the same run, without its import each time), or start every "
+                           "trial afresh. Scripts that set environment variables themselves start afresh.")(fn)
     fn = click.option("--runner", type=click.Choice(("local", "ray")), default="local", show_default=True,
                       help="Run the trials in a pool on this machine, or as Ray tasks (pip install "
                            "'modeldoctor[ray]').")(fn)
@@ -275,4 +279,5 @@ def trial_settings(opts: dict[str, Any]) -> Any:
     except (TypeError, ValueError) as error:
         fail(f"trial-cpus, trial-gpus and trial-memory are numbers: {error}")
     return TrialSettings(RunnerKind(opts.get("runner") or "local"), opts.get("address") or None, opts.get("jobs"),
-                         Schedule(opts.get("schedule") or "batched"), *resources)
+                         Schedule(opts.get("schedule") or "batched"), *resources,
+                         warm=bool(opts.get("warm_trials", True)))

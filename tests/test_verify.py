@@ -196,7 +196,7 @@ def test_the_process_pool_and_a_local_ray_give_the_same_verdicts_and_cures(tmp_p
         result = cli("fix", str(script), "--verify", *FAST, "--epochs", "6", "--budget", "240", "--runner", runner,
                      cwd=tmp_path)
         assert result.returncode == 1, result.stderr
-        assert f"trials on {'local pool (2 jobs)' if runner == 'local' else 'ray (local, 2 CPUs)'}: " in result.stderr
+        assert f"trials on {'local pool (2 jobs, warm)' if runner == 'local' else 'ray (local, 2 CPUs)'}: " in result.stderr
         assert "Traceback" not in result.stderr
         reports[runner] = json.loads(result.stdout)
     local, ray = reports["local"], reports["ray"]

@@ -26,6 +26,9 @@ from typing import IO, Any
 
 from modeldoctor import record as rec
 from modeldoctor.diagnose.live import LiveSettings
+from modeldoctor.run.warm import WarmProcess, WarmStarts
+
+Child = subprocess.Popen[bytes] | WarmProcess  # a run started cold, or forked from a warm interpreter
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent  # the modeldoctor package, linked into the child's path
 TAIL_BYTES = 8_000
@@ -125,7 +128,7 @@ def _pump(stream: IO[bytes], sink: IO[bytes] | None, tail: deque[bytes], quiet: 
             sink.flush()
 
 
-def _stop_group(proc: subprocess.Popen[bytes]) -> None:
+def _stop_group(proc: Child) -> None:
     for sig, wait in ((signal.SIGTERM, GRACE_SECONDS), (signal.SIGKILL, None)):
         try:
             os.killpg(proc.pid, sig)
@@ -172,18 +175,17 @@ def _ctrl_c_as_flag(flag: threading.Event | None = None) -> Iterator[threading.E
 
 def _watch(script: Path, args: Sequence[str], options: RunOptions, record_path: Path, progress_path: Path,
            shim: Path, started: float, on_progress: Callable[[dict[str, Any]], None] | None,
-           ctrl_c: threading.Event) -> tuple[subprocess.Popen[bytes], bool, bool, str]:
-    """Start the child, copy its output, stop it on timeout or Ctrl-C.
+           ctrl_c: threading.Event, warm: WarmStarts | None = None) -> tuple[Child, bool, bool, str]:
+    """Start the child (forked from a warm interpreter when `warm` has one for it), copy its output, stop it
+    on timeout or Ctrl-C.
 
     Returns the process, whether it was interrupted or timed out, and the tail of its stderr."""
-    proc = subprocess.Popen(
-        [options.python, "-m", "modeldoctor.probe", str(script), *args],
-        env=child_env(options, shim, record_path, progress_path),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
+    argv = [options.python, "-m", "modeldoctor.probe", str(script), *args]
+    env = child_env(options, shim, record_path, progress_path)
+    proc: Child | None = warm.start(argv, env, os.getcwd(), shim) if warm is not None else None
+    if proc is None:
+        proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, start_new_session=True)
     sink = None if options.quiet else sys.stderr.buffer
     out_tail: deque[bytes] = deque()
     err_tail: deque[bytes] = deque()
@@ -227,9 +229,10 @@ def run_probe(
     options: RunOptions,
     on_progress: Callable[[dict[str, Any]], None] | None = None,
     stop: threading.Event | None = None,
+    warm: WarmStarts | None = None,
 ) -> RunOutcome:
     """Run `script` with `args` under the probe from the current directory; setting `stop` ends it as Ctrl-C
-    does (the record so far is kept)."""
+    does (the record so far is kept); `warm` forks it from an interpreter that has imported the framework."""
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="modeldoctor-") as tmp:
         work = Path(tmp)
@@ -239,7 +242,7 @@ def run_probe(
         record_path, progress_path = work / "record.json", work / "progress.jsonl"
         with _ctrl_c_as_flag(stop) as ctrl_c:
             proc, interrupted, timed_out, tail = _watch(script, args, options, record_path, progress_path, shim,
-                                                        started, on_progress, ctrl_c)
+                                                        started, on_progress, ctrl_c, warm)
         record = None
         if record_path.exists():
             try:

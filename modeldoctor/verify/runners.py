@@ -23,6 +23,7 @@ class TrialSettings:
     trial_cpus: float = 1.0
     trial_gpus: float = 0.0
     trial_memory_gb: float | None = None
+    warm: bool = True  # the local pool forks trials from a warm interpreter (run/warm.py)
 
 
 def open_runner(settings: TrialSettings) -> TrialRunner:
@@ -34,7 +35,7 @@ def open_runner(settings: TrialSettings) -> TrialRunner:
         if (settings.trial_cpus, settings.trial_gpus, settings.trial_memory_gb) != (1.0, 0.0, None):
             raise RunnerError("--trial-cpus, --trial-gpus and --trial-memory are what each trial asks Ray for: "
                               "they need --runner ray")
-        return LocalPool(jobs)
+        return LocalPool(jobs, warm=settings.warm)
     from modeldoctor.verify.ray_runner import RayRunner, Resources
 
     resources = Resources(settings.trial_cpus, settings.trial_gpus, settings.trial_memory_gb)

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Protocol
 
 from modeldoctor.run.runner import RunOptions, RunOutcome, run_probe
+from modeldoctor.run.warm import WarmStarts, starts_alike
 
 TRIAL_PREFIX = ".modeldoctor-trial-"  # the copy beside the script that a trial runs
 
@@ -101,9 +102,10 @@ def handles_for(jobs: Sequence[TrialJob]) -> list[Handle]:
     return [Handle(next(_numbers), job) for job in jobs]
 
 
-def run_trial(job: TrialJob, stop: threading.Event | None = None) -> RunOutcome:
+def run_trial(job: TrialJob, stop: threading.Event | None = None, warm: WarmStarts | None = None) -> RunOutcome:
     """Run the job from the current directory: its source as a copy beside the script (or here, when the
-    script's folder is not on this machine), removed afterwards. Never raises."""
+    script's folder is not on this machine), removed afterwards; forked from a warm interpreter when `warm`
+    has one for it. Never raises."""
     started = time.perf_counter()
     folder = job.script.parent if job.script.parent.is_dir() else Path.cwd()
     try:
@@ -114,7 +116,8 @@ def run_trial(job: TrialJob, stop: threading.Event | None = None) -> RunOutcome:
         return lost(f"the trial copy could not be written in {folder}: {error}")
     options = dataclasses.replace(job.options, python=job.python or sys.executable)
     try:
-        return run_probe(Path(copy.name), job.args, options, stop=stop)
+        return run_probe(Path(copy.name), job.args, options, stop=stop,
+                         warm=warm if warm is not None and starts_alike(job.source) else None)
     except Exception as error:  # an interpreter that does not start, a full disk: this trial fails, not the doctor
         return lost(f"could not run: {type(error).__name__}: {error}", time.perf_counter() - started)
     finally:
@@ -136,23 +139,26 @@ class LocalPool:
 
     Each trial already trains in its own child process (`run_probe`); a thread only watches it, so
     there is no worker process that could die and take the pool with it, and cancelling a running
-    trial stops its child at once (as Ctrl-C does).
+    trial stops its child at once (as Ctrl-C does). With `warm` (fix --verify's default) the children are forked
+    from an interpreter per seed that has already imported the framework (run/warm.py): the same run,
+    without paying TensorFlow's import a dozen times.
     """
 
-    def __init__(self, jobs: int = 1) -> None:
+    def __init__(self, jobs: int = 1, warm: bool = False) -> None:
         self.jobs = max(1, jobs)
+        self._warm = WarmStarts() if warm else None
         self._pool = cf.ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="modeldoctor-trial")
         self._running: dict[Handle, tuple[cf.Future[RunOutcome], threading.Event]] = {}
 
     @property
     def name(self) -> str:
-        return f"local pool ({self.jobs} job{'s' if self.jobs > 1 else ''})"
+        return f"local pool ({self.jobs} job{'s' if self.jobs > 1 else ''}{', warm' if self._warm else ''})"
 
     def submit(self, jobs: Sequence[TrialJob]) -> list[Handle]:
         handles = handles_for(jobs)
         for handle in handles:
             stop = threading.Event()
-            self._running[handle] = (self._pool.submit(run_trial, handle.job, stop), stop)
+            self._running[handle] = (self._pool.submit(run_trial, handle.job, stop, self._warm), stop)
         return handles
 
     def wait(self, handles: Collection[Handle]) -> list[tuple[Handle, RunOutcome]]:
@@ -176,3 +182,5 @@ class LocalPool:
     def close(self) -> None:
         self.cancel(list(self._running))
         self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._warm is not None:
+            self._warm.close()
