@@ -93,3 +93,12 @@ def test_a_long_run_crawling_down_is_not_called_stalled_after_four_epochs():
     flat = planned([2.3] * 8, first=1.0)
     decided = [look.decision for look in looks(flat) if look.decision is not None]
     assert decided and decided[0].finding == "stalled-loss" and decided[0].epoch == 4
+
+
+def test_a_loss_going_back_up_is_not_a_plateau_it_may_end_as_an_oscillation():
+    """A rate schedule that grows: the loss falls, then climbs; high at the end, but not settled."""
+    climbing = [0.69 - 0.01 * i for i in range(10)] + [0.6 + 0.03 * i for i in range(15)]
+    partial = planned(climbing, val=climbing, labels=classes(2))
+    seen = looks(partial)
+    assert all(f.name != "underfitting" for look in seen for f in look.findings)
+    assert seen[-1].decision is not None and seen[-1].decision.finding == "oscillating-loss"

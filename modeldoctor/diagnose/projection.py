@@ -11,7 +11,8 @@ the epochs the fit was given:
   last window's drop to the window's before it, window after window (a curve that keeps
   flattening at the rate it flattens).
 
-The detector, the same pure function as at the end, is asked on both
+A curve that went up in the recent window is not projected at all
+(`bouncing`). The detector, the same pure function as at the end, is asked on both
 projected curves with its thresholds made stricter by a margin. Only when it
 finds its finding on both is the finding confirmed: a curve that could still
 go either way is left to run. Learning curves flatten, rarely steepen: the
@@ -62,6 +63,18 @@ def _extended(fit: FitRecord, last: float, pace: float, decay: float, epochs: in
     return dataclasses.replace(fit, epochs=[*fit.epochs, *extra], completed=True, decided=None)
 
 
+def bouncing(fit: FitRecord, t: Thresholds) -> bool:
+    """The loss rose in the recent window (by more than an oscillation's rise) or ends it higher than it began:
+    a curve going up is not settled (a rate schedule that grows, an oscillation starting), so no pace of it
+    is projected."""
+    losses = [e.get("loss") for e in fit.epochs]
+    window = losses[-1 - max(1, (len(losses) - 1) // 2):]
+    if any(v is None or not math.isfinite(v) for v in window):
+        return True
+    rises = any(b > a * (1 + t.oscillation_rise_size) for a, b in zip(window, window[1:]))  # type: ignore[operator]
+    return rises or window[-1] > window[0]  # type: ignore[operator]
+
+
 def holds_to_the_end(detect: Callable[[FitRecord, Thresholds], Finding | None], margin: Margin,
                      share: float, min_epochs: int) -> Callable[[Finding, Any, Thresholds], bool]:
     """A `Decisive.when` for a finding judged on the whole curve: at least `share` of the fit's epochs (and
@@ -69,7 +82,7 @@ def holds_to_the_end(detect: Callable[[FitRecord, Thresholds], Finding | None], 
 
     def confirmed(finding: Finding, fit: FitRecord, t: Thresholds) -> bool:
         planned = fit.fit_args.epochs
-        if not planned or len(fit.epochs) < max(min_epochs, math.ceil(share * planned)):
+        if not planned or len(fit.epochs) < max(min_epochs, math.ceil(share * planned)) or bouncing(fit, t):
             return False
         rests = projections(fit)
         strict = margin(t)
