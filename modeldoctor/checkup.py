@@ -248,8 +248,9 @@ def diagnose_records(script: str, records: Sequence[RunRecord], thresholds: Thre
     stopped = [text for record in records if (text := partial(record))]
     if len(records) > 1:
         stopped = [f"run {i + 1}: {text}" for i, record in enumerate(records) if (text := partial(record))]
-    notes = [f"not judged on a fit stopped part-way: {', '.join(unjudged_on_partial())}"] if stopped else []
     findings = with_source(diagnose_runs(records, thresholds, catalog), source)
+    unjudged = [name for name in unjudged_on_partial() if name not in {f.name for f in findings}]
+    notes = [f"not judged on a fit stopped part-way: {', '.join(unjudged)}"] if stopped and unjudged else []
     notes += unjudged_for_missing(records, findings) + unjudged_for_few_steps(records, thresholds)
     return report_for(script, records, findings, catalog, notes, partial=stopped)
 

@@ -157,6 +157,9 @@ class Sample:
     epoch: int
     loss: float | None
     layers: list[LayerSample] = field(default_factory=list)
+    # Taken besides the regular schedule (the first epoch of a long fit, sampled densely): evidence while the
+    # regular schedule has none yet, never part of the medians it is calibrated on (`series.schedule`).
+    extra: bool = False
 
 
 class Signal(str, Enum):

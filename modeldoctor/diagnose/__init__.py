@@ -100,7 +100,8 @@ def diagnose_run(record: RunRecord, thresholds: Thresholds, catalog: Catalog,
         whole = fit.completed or fit.stopped_on_nan
         few = too_few_steps(fit, thresholds)
         for detect in detectors_for(needs):
-            if detect.detector_info.whole_curve and not whole:
+            decided = fit.decided is not None and fit.decided.finding == detect.detector_info.name
+            if detect.detector_info.whole_curve and not whole and not decided:
                 continue
             if few and set(detect.detector_info.reads) & STEP_SIGNALS:
                 continue

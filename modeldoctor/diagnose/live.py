@@ -33,9 +33,11 @@ from modeldoctor.record import Decision, FitRecord
 
 
 def live_detectors() -> list[Detector]:
-    """The detectors that can speak on a fit part-way: one run's, not those judging how the curve ended."""
+    """The detectors that can speak on a fit part-way: one run's; those judging how the curve ended only
+    when they declare how to confirm it part-way (their finding counts only once that holds)."""
     return [d for d in all_detectors()
-            if d.detector_info.needs in ("curves", "run") and not d.detector_info.whole_curve]
+            if d.detector_info.needs in ("curves", "run")
+            and (not d.detector_info.whole_curve or d.detector_info.decisive is not None)]
 
 
 @dataclass
@@ -71,6 +73,10 @@ class LiveDiagnosis:
                 finding = detect(fit, self.thresholds)
             except Exception:  # noqa: BLE001 - a detector failing on a partial record must not stop training
                 continue
+            rule = detect.detector_info.decisive
+            if finding is not None and detect.detector_info.whole_curve and rule is not None \
+                    and not rule.when(finding, fit, self.thresholds):
+                continue  # how the curve ends is not settled yet: neither a suspicion nor a rival to rank
             if finding is not None:
                 level = self.severity.get(finding.name)
                 findings.append(dataclasses.replace(finding, severity=Severity(level)) if level else finding)
@@ -90,7 +96,11 @@ class LiveDiagnosis:
             return None
         info = next((d.detector_info for d in self.detectors if d.detector_info.name == primary.name), None)
         rule = info.decisive if info is not None else None
-        if rule is None:
+        if rule is None or info is None:
+            return None
+        if info.whole_curve and self.stop_on is not None:
+            # A cure trial is judged on how far its finding weakened by the end; a projection says only
+            # that the finding will still be there, so it never cuts a trial short.
             return None
         held = self.streaks.get(primary.name, 0)
         if rule.held > 0 and (held < rule.held or not epoch_end):

@@ -47,6 +47,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Protocol, TypeVar
 
+from modeldoctor.diagnose.series import schedule
 from modeldoctor.ftypes import Family, Finding, Severity
 from modeldoctor.record import Location, Signal
 from modeldoctor.rules import Catalog, RuleError
@@ -89,7 +90,7 @@ def seen_for(samples: int = 0, epochs: int = 0) -> Callable[[Finding, Any, Any],
     """A `Decisive.when` asking for enough evidence first: this many sampled steps and completed epochs."""
 
     def enough(finding: Finding, fit: Any, t: Any) -> bool:
-        return len(fit.samples) >= samples and len(fit.epochs) >= epochs
+        return len(schedule(fit)) >= samples and len(fit.epochs) >= epochs
 
     return enough
 

@@ -6,7 +6,7 @@ import math
 import statistics
 from collections.abc import Iterable, Sequence
 
-from modeldoctor.record import FitRecord, LayerInfo, LayerSample
+from modeldoctor.record import FitRecord, LayerInfo, LayerSample, Sample
 
 ACCURACY_KEYS = ("accuracy", "acc", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy")
 
@@ -41,9 +41,28 @@ def layer_named(fit: FitRecord, name: str) -> LayerInfo | None:
     return next((layer for layer in fit.model.layers if layer.name == name), None)
 
 
+def regular(fit: FitRecord) -> list[Sample]:
+    """The samples of the regular schedule (every `sample_every` steps): what the thresholds were set on."""
+    return [s for s in fit.samples if not s.extra]
+
+
+def schedule(fit: FitRecord) -> list[Sample]:
+    """The samples the detectors read: the regular schedule, then the extra samples taken since its last one.
+
+    A long fit samples its first epoch densely (`Sample.extra`) because its regular schedule samples
+    once in several epochs. The extra samples are the evidence until the next regular sample is taken;
+    from then on they drop out, so a fit that got past its first regular interval is read exactly as
+    it was calibrated: on the regular schedule alone.
+    """
+    samples = regular(fit)
+    last = samples[-1].step if samples else -1
+    return samples + [s for s in fit.samples if s.extra and s.step > last]
+
+
 def layer_series(fit: FitRecord, layer: str, attr: str, late_only: bool = False) -> list[float]:
     """One layer's sampled values over time (`late_only`: the second half of training)."""
-    samples = fit.samples[len(fit.samples) // 2 :] if late_only else fit.samples
+    read = schedule(fit)
+    samples = read[len(read) // 2 :] if late_only else read
     values: list[float | None] = []
     for sample in samples:
         entry: LayerSample | None = next((s for s in sample.layers if s.layer == layer), None)

@@ -20,6 +20,20 @@ from modeldoctor.record import BatchLoss, FitRecord, LayerSample, Sample, Signal
 
 TARGET_SAMPLES = 24
 TARGET_BATCH_LOSSES = 200
+# A fit whose regular schedule samples at most once per epoch (more than ~24 epochs) samples its first epoch
+# this many times besides: decisive problems (every unit dead, exploding gradients) show within that epoch
+# instead of after several. The extra samples are marked, and the detectors' medians leave them out once the
+# regular schedule has samples of its own past them (`diagnose.series.schedule`).
+FIRST_EPOCH_SAMPLES = 6
+
+
+def first_epoch_extra(steps_per_epoch: int, sample_every: int) -> set[int]:
+    """The steps of the first epoch sampled besides the regular schedule (none when it samples often enough)."""
+    if steps_per_epoch <= 1 or sample_every < steps_per_epoch:
+        return set()
+    spread = {min(steps_per_epoch - 1, max(1, round(k * steps_per_epoch / FIRST_EPOCH_SAMPLES)) - 1)
+              for k in range(1, FIRST_EPOCH_SAMPLES + 1)}
+    return {step for step in spread if step > 0 and step % sample_every}
 
 
 def make_recorder(
@@ -52,12 +66,13 @@ def make_recorder(
             fit.steps_per_epoch = steps or None
             fit.sample_every = max(1, math.ceil(total / TARGET_SAMPLES))
             self._loss_every = max(1, math.ceil(total / TARGET_BATCH_LOSSES))
+            self._extra = first_epoch_extra(steps, fit.sample_every) if steps else set()
 
         def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
             self._epoch = epoch
 
         def _sampled(self, step: int) -> bool:
-            return step % fit.sample_every == 0
+            return step % fit.sample_every == 0 or step in self._extra
 
         def on_train_batch_begin(self, batch: int, logs: Any = None) -> None:
             if self._step == 0:
@@ -118,7 +133,8 @@ def make_recorder(
                 for s in layer_samples:
                     s.update_ratio = ratios.pop(s.layer, None)
                 layer_samples += [LayerSample(layer=name, update_ratio=ratio) for name, ratio in ratios.items()]
-            fit.samples.append(Sample(step=step, epoch=self._epoch, loss=loss, layers=layer_samples))
+            fit.samples.append(Sample(step=step, epoch=self._epoch, loss=loss, layers=layer_samples,
+                                      extra=step in self._extra))
 
         def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
             values = {k: _as_float(v) for k, v in (logs or {}).items()}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from modeldoctor.diagnose.registry import Band, Decisive, detector, found, seen_for
-from modeldoctor.diagnose.series import layer_series, median, output_layer, r
+from modeldoctor.diagnose.series import layer_series, median, output_layer, r, schedule
 from modeldoctor.diagnose.thresholds import Thresholds
 from modeldoctor.ftypes import Family, Finding
 from modeldoctor.record import FitRecord, LayerInfo, Signal
@@ -28,7 +28,7 @@ def _affected(fit: FitRecord, kinds: set[str], attr: str, threshold: float) -> l
 def _all_dead(finding: Finding, fit: FitRecord, t: Thresholds) -> bool:
     """A layer whose every unit was dead on the last two samples, with no gradient left on its weights."""
     for name in finding.evidence.get("layers", []):
-        last = [s for sample in fit.samples[-2:] for s in sample.layers if s.layer == name]
+        last = [s for sample in schedule(fit)[-2:] for s in sample.layers if s.layer == name]
         if len(last) == 2 and all((s.dead_fraction or 0.0) >= 1.0 and not s.grad_norm for s in last):
             return True
     return False

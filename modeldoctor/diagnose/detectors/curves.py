@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
+from modeldoctor.diagnose.projection import holds_to_the_end
 from modeldoctor.diagnose.registry import Band, Decisive, detector, found, seen_for
 from modeldoctor.diagnose.series import curve, finite, r
 from modeldoctor.diagnose.thresholds import Thresholds
@@ -50,10 +52,25 @@ def _clean_losses(fit: FitRecord) -> list[float] | None:
     return [float(v) for v in losses]  # type: ignore[arg-type]
 
 
+def _stalled(fit: FitRecord, t: Thresholds) -> Finding | None:
+    """The detector, for its confirmation (it is defined below it)."""
+    return stalled_loss(fit, t)
+
+
+# Decisive after four epochs only when the loss, going on straight at its recent pace to the fit's last epoch,
+# would still have improved by less than 0.8% (the threshold, 20% stricter): a long run crawling down at
+# 0.2% an epoch has moved under 1% after four epochs, and is slow, not stalled (`diagnose.projection`).
+STALLED_FOR_GOOD = Decisive(
+    "the loss has not moved from its start at two epoch ends in a row (after at least three epochs), and at "
+    "its recent pace it would not move by the last epoch either", held=2,
+    when=holds_to_the_end(_stalled,
+                          lambda t: dataclasses.replace(t, stall_improvement=t.stall_improvement * 0.8),
+                          share=0.0, min_epochs=4))
+
+
 @detector("stalled-loss", Family.LEARNING, needs="curves", rank=(Band.CURVE, 1),
           causes=(Band.GRADIENTS, Band.SETUP, "nan-loss"), weaker=("improvement", False),
-          decisive=Decisive("the loss has not moved from its start at two epoch ends in a row (after at least "
-                            "three epochs)", held=2, when=seen_for(epochs=4)))
+          decisive=STALLED_FOR_GOOD)
 def stalled_loss(fit: FitRecord, t: Thresholds) -> Finding | None:
     losses = _clean_losses(fit)
     start = _start_loss(fit)
@@ -73,8 +90,26 @@ def stalled_loss(fit: FitRecord, t: Thresholds) -> Finding | None:
     return found(stalled_loss, message, evidence, 0.9, fit.location, epoch=0, fit=fit.index)
 
 
+def _slow(fit: FitRecord, t: Thresholds) -> Finding | None:
+    """The detector, for its confirmation (it is defined below it)."""
+    return slow_convergence(fit, t)
+
+
+# Confirmed part-way when the loss, projected to the fit's last epoch at its recent pace and slowing as it
+# slows, still ends above 55% of its start with 22% of its drop in the last third (both 10% stricter than the
+# verdict), from a fifth of the fit on and at two epoch ends in a row (`diagnose.projection`). The slowing
+# projection already assumes the pace keeps decaying geometrically; SGD's curves decay slower than that.
+SLOW_FOR_GOOD = Decisive(
+    "at its recent pace, and slowing as it has been slowing, the loss would still be above half of its start "
+    "at the last epoch and still falling: the rest of the run cannot bring it down", held=2,
+    when=holds_to_the_end(_slow,
+                          lambda t: dataclasses.replace(t, slow_remaining=t.slow_remaining * 1.1,
+                                                        slow_late_share=t.slow_late_share * 1.1),
+                          share=0.2, min_epochs=10))
+
+
 @detector("slow-convergence", Family.LEARNING, needs="curves", whole_curve=True, rank=(Band.CURVE, 3),
-          causes=(Band.GRADIENTS, Band.SETUP), weaker=("progress", False))
+          causes=(Band.GRADIENTS, Band.SETUP), weaker=("progress", False), decisive=SLOW_FOR_GOOD)
 def slow_convergence(fit: FitRecord, t: Thresholds) -> Finding | None:
     losses = _clean_losses(fit)
     start = _start_loss(fit)

@@ -8,7 +8,8 @@ from typing import Any
 from modeldoctor.diagnose.detectors.activations import acquired
 from modeldoctor.diagnose.detectors.curves import bounce
 from modeldoctor.diagnose.registry import Band, Decisive, detector, found, seen_for
-from modeldoctor.diagnose.series import finite, layer_named, layer_series, median, r, trainable_layers
+from modeldoctor.diagnose.series import (finite, layer_named, layer_series, median, r, regular, schedule,
+                                         trainable_layers)
 from modeldoctor.diagnose.thresholds import Thresholds
 from modeldoctor.ftypes import Family, Finding
 from modeldoctor.record import FitRecord, Sample, Signal
@@ -108,7 +109,8 @@ def _update_ratio(fit: FitRecord, early: bool = False) -> float | None:
     another reason; `early`, because a rate that is too high shows at once
     (and later kills the units that would show it).
     """
-    samples = fit.samples[: max(1, len(fit.samples) // 2)] if early else fit.samples
+    read = schedule(fit)
+    samples = read[: max(1, len(read) // 2)] if early else read
     return median(_fastest(samples))
 
 
@@ -137,7 +139,7 @@ def _rate_settled(finding: Finding, fit: FitRecord, t: Thresholds) -> bool:
         return False
     high = finding.name == "learning-rate-too-high"
     window = max(1, planned // 2) if high else planned
-    values = _fastest(fit.samples[:window])
+    values = _fastest(regular(fit)[:window])  # the extra samples of a long fit's first epoch are not in it
     past = sum(1 for v in values if (v > t.update_ratio_high if high else v < t.update_ratio_low))
     return past > window / 2
 
