@@ -58,6 +58,28 @@ def test_prices_far_from_unit_scale_are_scaled_for_training_and_the_predictions_
     trials = [(t["transform"], t["verdict"]) for t in report["trials"] if t["finding"] == "exploding-gradients"]
     assert trials == [("gradient_clipping", "declined"), ("scale_targets", "accepted")]
     scaled = report["trials"][1]
-    assert scaled["finding_measure_before"]["mean"] > 1e9 and scaled["finding_measure_after"]["mean"] < 1.0
+    assert scaled["finding_measure_before"]["name"] == "grad_to_weight_median before clipping"
+    assert scaled["finding_measure_before"]["mean"] > 1e3 and scaled["finding_measure_after"]["mean"] < 10
+    assert scaled["before"]["mean"] > 1e9 and scaled["after"]["mean"] < 1.0  # val_loss, on the targets it trained on
     assert "+prices_mean, prices_scale = prices[:1600].mean(axis=0), prices[:1600].std(axis=0)" in report["diff"]
     assert "+estimates = (model.predict(x[1600:], verbose=0) * prices_scale + prices_mean)" in report["diff"]
+
+
+@pytest.mark.slow
+def test_clipping_that_leaves_the_gradients_before_it_unchanged_is_rejected_and_the_targets_are_scaled(tmp_path):
+    """Clipping caps the norms the detector reads, so the finding vanishes with it whatever training does; the
+    verdict reads the gradients before clipping, which only a cure of the cause brings down."""
+    report = _verify(tmp_path, "learning/exploding_gradients_unscaled_target.py")
+    trials = [t for t in report["trials"] if t["finding"] == "exploding-gradients"]
+    assert [(t["transform"], t["verdict"]) for t in trials] == [("gradient_clipping", "rejected"),
+                                                                ("scale_targets", "accepted")]
+    clipped, scaled = trials
+    assert clipped["evidence_after"] is None, "the detector no longer sees it: clipped norms"
+    assert clipped["reason"].startswith("the gradients before clipping did not calm down")
+    before = clipped["finding_measure_before"]["mean"]
+    assert before > 1e4 and clipped["finding_measure_after"]["mean"] > before / 2
+    assert clipped["after"]["mean"] == pytest.approx(clipped["before"]["mean"], rel=0.01), "the loss did not move"
+    assert scaled["finding_measure_after"]["mean"] < 1.0 and scaled["after"]["mean"] < 0.1
+    assert "+model.fit(x, (y - y_mean) / y_scale, epochs=8, batch_size=64, validation_split=0.2, verbose=0)" in (
+        report["diff"])
+    assert report["findings"] == []
