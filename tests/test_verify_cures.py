@@ -9,6 +9,8 @@ import pytest
 
 from conftest import FIXTURES, cli
 
+RULES = FIXTURES.parent / "rules"
+
 FAST = ("--seeds", "2", "--jobs", "2", "--quiet", "--format", "json", "--unsafe-fixes")
 
 
@@ -83,4 +85,32 @@ def test_clipping_that_leaves_the_gradients_before_it_unchanged_is_rejected_and_
     assert scaled["finding_measure_after"]["mean"] < 1.0 and scaled["after"]["mean"] < 0.1
     assert "+model.fit(x, (y - y_mean) / y_scale, epochs=8, batch_size=64, validation_split=0.2, verbose=0)" in (
         report["diff"])
+    assert report["findings"] == []
+
+
+def _only(tmp_path, rule: str, cure: str) -> str:
+    """A user rule file: `rule` (a built-in file) with `cure` as its one cure, to show that cure working where
+    an earlier cure of the built-in order would be accepted first."""
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    head = (RULES / rule).read_text().split("[[cures]]")[0]
+    (rules / rule).write_text(head + "[[cures]]\n" + cure)
+    return str(rules)
+
+
+@pytest.mark.slow
+def test_a_cosine_schedule_with_restarts_settles_every_seed_at_the_same_point(tmp_path):
+    """The noisy-endpoint fixture, whose first cure (the optimizer's EMA) is accepted first: a user rule puts
+    cyclic_schedule alone, and it is accepted on its own numbers."""
+    rules = _only(tmp_path, "MD301-high-variance.toml", 'transform = "cyclic_schedule"\napplicability = "unsafe"\n'
+                  'params = { cycles = 2 }\nrationale = "Anneal the rate to nearly zero at the end of each cycle."\n')
+    report = _verify(tmp_path, "prediction/high_variance_noisy_endpoint.py", "--seeds", "3", "--rules", rules)
+    (trial,) = report["trials"]
+    assert (trial["finding"], trial["transform"], trial["verdict"]) == ("high-variance", "cyclic_schedule",
+                                                                       "accepted"), trial["reason"]
+    assert trial["finding_measure_before"]["name"] == "val_loss spread" and trial["evidence_after"] is None
+    assert trial["finding_measure_after"]["mean"] * 10 < trial["finding_measure_before"]["mean"]
+    assert trial["after"]["mean"] < trial["before"]["mean"]
+    assert ("keras.optimizers.schedules.CosineDecayRestarts(initial_learning_rate=0.05, first_decay_steps=250)"
+            in report["diff"])
     assert report["findings"] == []
