@@ -117,3 +117,21 @@ def test_a_cosine_schedule_with_restarts_settles_every_seed_at_the_same_point(tm
     assert ("keras.optimizers.schedules.CosineDecayRestarts(initial_learning_rate=0.05, first_decay_steps=250)"
             in report["diff"])
     assert report["findings"] == []
+
+
+@pytest.mark.slow
+def test_a_penalty_that_holds_the_weights_near_zero_is_weakened_before_any_capacity_is_added(tmp_path):
+    """Underfitting on a wide enough model with an L2 penalty of 0.1: the loss levelled off (no longer training),
+    the penalty is capped (weaken_regularization comes before widening) and the fit recovers."""
+    report = _verify(tmp_path, "generalization/underfitting_heavy_l2.py")
+    trials = report["trials"]
+    assert [(t["finding"], t["transform"], t["verdict"]) for t in trials] == [
+        ("underfitting", "train_longer", "declined"), ("underfitting", "weaken_regularization", "accepted")]
+    weakened = trials[1]
+    assert weakened["finding_measure_before"]["name"] == "loss" and weakened["finding_measure_before"]["mean"] > 1.5
+    assert weakened["finding_measure_after"]["mean"] < 0.8
+    assert weakened["before"]["name"] == "val_accuracy" and weakened["before"]["mean"] < 0.85
+    assert weakened["after"]["mean"] > 0.95
+    assert report["diff"].count("+    keras.layers.Dense(64, activation=\"tanh\", "
+                                "kernel_regularizer=keras.regularizers.l2(0.005)),") == 2
+    assert report["findings"] == []

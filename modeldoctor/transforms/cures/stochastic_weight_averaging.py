@@ -36,15 +36,8 @@ if TYPE_CHECKING:
     from modeldoctor.record import FitRecord
 
 CLASS = "SWA"
-CALLBACK = '''
-
-class SWA({base}):
-    """Stochastic weight averaging: keep the mean of the weights at the end of each epoch from `start_epoch` on."""
-
-    def __init__(self, start_epoch):
-        super().__init__()
-        self.start_epoch = start_epoch
-
+# The averaging both callbacks share (no braces: the templates go through str.format).
+AVERAGING = '''
     def on_train_begin(self, logs=None):
         self.average, self.count = None, 0
 
@@ -57,7 +50,16 @@ class SWA({base}):
             self.average = weights
         else:
             self.average = [a + (w - a) / self.count for a, w in zip(self.average, weights)]
+'''
+CALLBACK = '''
 
+class SWA({base}):
+    """Stochastic weight averaging: keep the mean of the weights at the end of each epoch from `start_epoch` on."""
+
+    def __init__(self, start_epoch):
+        super().__init__()
+        self.start_epoch = start_epoch
+''' + AVERAGING + '''
     def on_train_end(self, logs=None):
         if self.average is not None:
             self.model.set_weights(self.average)
@@ -73,20 +75,7 @@ class SWA({base}):
         super().__init__()
         self.start_epoch = start_epoch
         self.data = data
-
-    def on_train_begin(self, logs=None):
-        self.average, self.count = None, 0
-
-    def on_epoch_end(self, epoch, logs=None):
-        if epoch + 1 < self.start_epoch:
-            return
-        weights = self.model.get_weights()
-        self.count += 1
-        if self.average is None:
-            self.average = weights
-        else:
-            self.average = [a + (w - a) / self.count for a, w in zip(self.average, weights)]
-
+''' + AVERAGING + '''
     def on_train_end(self, logs=None):
         if self.average is not None:
             self.model.set_weights(self.average)
