@@ -135,3 +135,24 @@ def test_a_penalty_that_holds_the_weights_near_zero_is_weakened_before_any_capac
     assert report["diff"].count("+    keras.layers.Dense(64, activation=\"tanh\", "
                                 "kernel_regularizer=keras.regularizers.l2(0.005)),") == 2
     assert report["findings"] == []
+
+
+@pytest.mark.slow
+def test_weights_averaged_over_the_last_epochs_land_every_seed_near_the_same_model(tmp_path):
+    """The optimizer's EMA (the rule's first cure) would be accepted first here too: a user rule puts
+    stochastic_weight_averaging alone, over the last half of the 16 epochs, and it is accepted on its own numbers
+    (--select: the oscillating loss the high rate also causes is another round)."""
+    rules = _only(tmp_path, "MD301-high-variance.toml", 'transform = "stochastic_weight_averaging"\n'
+                  'applicability = "unsafe"\nparams = { last_share = 0.5 }\n'
+                  'rationale = "The mean of the weights at the end of the last half of the epochs."\n')
+    report = _verify(tmp_path, "prediction/high_variance_late_epochs.py", "--seeds", "3", "--rules", rules,
+                     "--select", "MD301")
+    (trial,) = report["trials"]
+    assert (trial["finding"], trial["transform"], trial["verdict"]) == ("high-variance", "stochastic_weight_averaging",
+                                                                       "accepted"), trial["reason"]
+    assert trial["evidence_after"] is None
+    assert trial["finding_measure_after"]["mean"] * 4 < trial["finding_measure_before"]["mean"]
+    assert trial["after"]["mean"] < trial["before"]["mean"]
+    assert "callbacks=[SWA(start_epoch=9)])" in report["diff"] and "+class SWA(keras.callbacks.Callback):" in (
+        report["diff"])
+    assert report["findings"] == []
