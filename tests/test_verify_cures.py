@@ -156,3 +156,28 @@ def test_weights_averaged_over_the_last_epochs_land_every_seed_near_the_same_mod
     assert "callbacks=[SWA(start_epoch=9)])" in report["diff"] and "+class SWA(keras.callbacks.Callback):" in (
         report["diff"])
     assert report["findings"] == []
+
+
+@pytest.mark.slow
+def test_batch_normalization_before_the_relu_revives_it_and_swa_recomputes_its_statistics(tmp_path):
+    """The negative-bias fixture, whose first cure (reset the bias) is accepted first: a user rule puts
+    batch_norm_before_activation alone. --full: sampled in inference mode, the moving statistics still lag the -3
+    bias in the first epoch and the live diagnosis would call dying-relu decisive there. The model it leaves ends
+    on statistics still catching up (the seeds disagree: high-variance); the optimizer's EMA does not help, and
+    stochastic_weight_averaging, which recomputes BatchNormalization statistics for the averaged weights, does."""
+    rules = _only(tmp_path, "MD104-dying-relu.toml", 'transform = "batch_norm_before_activation"\n'
+                  'applicability = "unsafe"\nrationale = "Normalize before the ReLU."\n')
+    report = _verify(tmp_path, "learning/dying_relu_negative_bias.py", "--rules", rules, "--full")
+    trials = [(t["finding"], t["transform"], t["verdict"]) for t in report["trials"]]
+    assert trials == [("dying-relu", "batch_norm_before_activation", "accepted"),
+                      ("high-variance", "weight_averaging", "rejected"),
+                      ("high-variance", "stochastic_weight_averaging", "accepted")]
+    normalized, _, averaged = report["trials"]
+    assert normalized["evidence_after"] is None
+    assert normalized["before"]["mean"] < 0.2 and normalized["after"]["mean"] > 0.7
+    assert averaged["finding_measure_after"]["mean"] * 4 < averaged["finding_measure_before"]["mean"]
+    assert averaged["after"]["mean"] > 0.9
+    assert "+h = layers.BatchNormalization()(h)" in report["diff"] and "+            self.recompute_batch_norm()" in (
+        report["diff"])
+    assert "callbacks=[SWA(start_epoch=5, data=x)])" in report["diff"]
+    assert report["findings"] == []

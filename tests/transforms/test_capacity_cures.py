@@ -1,4 +1,4 @@
-"""Underfitting's cures: train_longer (epochs and EarlyStopping), weaken_regularization, widen_layers, add_hidden_layer."""
+"""Underfitting's cures: train_longer (with EarlyStopping), weaken_regularization, widen_layers, add_hidden_layer."""
 
 from __future__ import annotations
 
