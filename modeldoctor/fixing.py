@@ -64,11 +64,13 @@ def prescribe_and_treat(script: Path, source: str, base: Report, findings: Seque
 def treat_first_that_applies(source: str, prescriptions: list[Prescription], catalog: Catalog,
                              records: Sequence[RunRecord], transforms: Any, unsafe: bool) -> Treatment:
     """Each finding's first cure whose transform finds something to change: when one declines (no harmful
-    initializer to reset, say), the rule's next cure this run allows is tried, as `fix --verify` would."""
+    initializer to reset, or its hook read in the run that it does not apply: a loss that had stopped falling
+    needs no longer training), the rule's next cure this run allows is tried, as `fix --verify` would."""
     treatment = treat(source, prescriptions, transforms)
     for i, tried in enumerate(prescriptions):
-        if tried.declined is not None or treatment.prescriptions[i].applied:
-            continue  # applied, or declined before any transform ran (advice only, unsafe, a missing parameter)
+        withheld = tried.cure.applicability is Applicability.DISPLAY_ONLY or not allowed(tried.cure, unsafe)
+        if treatment.prescriptions[i].applied or (tried.declined is not None and withheld):
+            continue  # applied, or not to be applied (advice only, an unsafe cure without --unsafe-fixes)
         rule, finding = tried.rule, tried.finding
         for index in range(rule.cures.index(tried.cure) + 1, len(rule.cures)):
             if not allowed(rule.cures[index], unsafe):

@@ -107,3 +107,25 @@ def test_plain_fix_falls_through_to_the_next_cure_when_the_first_finds_nothing_t
     (applied,) = treatment.prescriptions
     assert applied.applied and applied.cure.transform == "swap_activation"
     assert 'activation="leaky_relu"' in treatment.source
+
+
+def test_plain_fix_falls_through_when_the_first_cures_hook_reads_in_the_run_that_it_does_not_apply():
+    """underfitting's first cure trains longer, only while the loss still falls; on a loss that had levelled off
+    its hook declines, and the rule's next cure (widen the hidden layers) is written instead."""
+    from modeldoctor.fixing import treat_first_that_applies
+
+    source = ("import keras\n\nmodel = keras.Sequential([\n    keras.Input(shape=(4,)),\n"
+              "    keras.layers.Dense(1, activation=\"tanh\"),\n    keras.layers.Dense(1),\n])\n")
+    layers = [LayerInfo(name="dense", class_name="Dense", activation="tanh", units=1,
+                        location=Location("train.py", 5, 4)),
+              LayerInfo(name="out", class_name="Dense", activation="linear", units=1,
+                        location=Location("train.py", 6, 4))]
+    record = run(fit([1.0, 0.93, 0.93], layers=layers))
+    finding = _finding("underfitting", code="MD203", primary=True, evidence={"late_share_of_drop": 0.01}, fit=0)
+    prescriptions = prescribe([finding], CATALOG, [record], TRANSFORMS, unsafe=True)
+    assert prescriptions[0].cure.transform == "train_longer" and "stopped falling" in prescriptions[0].declined
+    treatment = treat_first_that_applies(source, prescriptions, CATALOG, [record], TRANSFORMS, unsafe=True)
+    (applied,) = treatment.prescriptions
+    assert applied.applied and applied.cure.transform == "widen_layers"
+    assert 'keras.layers.Dense(32, activation="tanh")' in treatment.source
+    assert prescribe([finding], CATALOG, [record], TRANSFORMS, unsafe=False)[0].declined.startswith("unsafe fix")

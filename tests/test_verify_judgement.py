@@ -17,7 +17,7 @@ from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 
 import pytest
-from records import fit, run
+from records import fit, layer, run, sample
 
 from modeldoctor.diagnose import diagnose_runs
 from modeldoctor.diagnose.thresholds import Thresholds
@@ -566,19 +566,79 @@ def test_a_cure_that_removes_overfitting_by_making_validation_loss_worse_is_reje
     assert judged.measure_after.values == pytest.approx((0.5, 0.501, 0.502))
 
 
-def test_exploding_gradients_and_nan_need_a_finite_training_loss_in_every_seed():
+def test_nan_needs_a_finite_training_loss_in_every_seed():
     finding = overfitting_finding()
-    explode = replace(finding, name="exploding-gradients", code="MD102", evidence={"grad_to_weight_median": 80.0})
+    nan = replace(finding, name="nan-loss", code="MD101", evidence={"first_nan_epoch": 2})
     diverged = [run(fit([1.0, 5.0, math.nan], completed=True), seed=0), run(fit([1.0, 0.5, 0.4], completed=True))]
     fine = [run(fit([1.0, 0.5, 0.4], completed=True)), run(fit([1.0, 0.6, 0.45], completed=True))]
     before = target_measure(diverged)
-    measure = finding_measure("exploding-gradients", diverged)
+    measure = finding_measure("nan-loss", diverged)
     assert measure.name == "loss" and math.isnan(measure.values[0])
-    judged = judge(explode, before, diverged, [], measure)
+    judged = judge(nan, before, diverged, [], measure)
     assert judged.verdict == "rejected"
-    assert judged.reason == ("loss or the gradient norms are still not finite in seed(s) 0 "
+    assert judged.reason == "loss or the gradient norms are still not finite in seed(s) 0 (the nan-loss's measure)"
+    assert judge(nan, before, fine, [], measure).verdict == "accepted"
+
+
+# exploding_gradients_unscaled_target.py as fix --verify recorded it (2 seeds): targets around 20000 trained with
+# MSE. Per sample, (grad_norm, weight_norm) of its hidden layer; the loss barely moves in 8 epochs.
+PRICES_LOSS = [4.87e8, 4.869e8, 4.868e8, 4.867e8, 4.866e8, 4.865e8, 4.863e8, 4.862e8]
+PRICES_VAL = [v * 1.017 for v in PRICES_LOSS]
+PRICES_GRADS = [(2.2e5, 4.0), (2.2e5, 4.0), (2.21e5, 4.0), (2.22e5, 4.01)]  # ratio ~55000, pre-clip
+SCALED_GRADS = [(1.9, 4.0), (1.5, 4.1), (1.3, 4.2), (1.2, 4.3)]  # ratio ~0.34 once the targets are scaled
+
+
+def prices(seed: int, grads=PRICES_GRADS, loss=PRICES_LOSS, val=PRICES_VAL, clipnorm: float | None = None):
+    d = 1 + 0.01 * seed
+    samples = [sample(i * 10, dense={"grad_norm": g * d, "weight_norm": w},
+                      out={"grad_norm": g / 50, "weight_norm": 1.0}) for i, (g, w) in enumerate(grads)]
+    record = run(fit(loss, val, layers=[layer("dense"), layer("out", None, 1)], samples=samples, loss_name="mse",
+                     completed=True), seed=seed)
+    if clipnorm is not None:
+        record.fits[0].model.optimizer.config["clipnorm"] = clipnorm
+    return record
+
+
+def test_clipping_that_leaves_the_gradients_before_it_as_they_were_is_rejected():
+    """Clipping caps the norms the detector reads, so the finding vanishes by construction; the loss did not move.
+    The measure read before clipping says what happened: nothing."""
+    untreated = [prices(s) for s in range(2)]
+    (finding,) = [f for f in diagnose_runs(untreated, Thresholds(), CATALOG) if f.name == "exploding-gradients"]
+    before, measure = target_measure(untreated), finding_measure("exploding-gradients", untreated)
+    assert (measure.name, round(measure.mean, -3)) == ("grad_to_weight_median before clipping", 55000)
+    clipped = [prices(s, clipnorm=1.0) for s in range(2)]
+    after_findings = diagnose_runs(clipped, Thresholds(), CATALOG)
+    assert "exploding-gradients" not in [f.name for f in after_findings], "clipping hides it from the detector"
+
+    judged = judge(finding, before, clipped, after_findings, measure)
+    assert judged.verdict == "rejected"
+    assert judged.reason == (
+        "the gradients before clipping did not calm down: grad_to_weight_median before clipping "
+        "5.54e+04 ± 3.9e+02 → 5.54e+04 ± 3.9e+02, above 2.77e+04 (half of before, or the threshold 10); "
+        "clipping bounds the steps, not the gradients (the exploding-gradients's measure)")
+    assert judged.measure_after.mean == pytest.approx(measure.mean)
+
+
+def test_scaled_targets_calm_the_gradients_before_clipping_and_are_accepted():
+    untreated = [prices(s) for s in range(2)]
+    (finding,) = [f for f in diagnose_runs(untreated, Thresholds(), CATALOG) if f.name == "exploding-gradients"]
+    before, measure = target_measure(untreated), finding_measure("exploding-gradients", untreated)
+    scaled = [prices(s, SCALED_GRADS, [0.9, 0.4, 0.2, 0.1, 0.07, 0.05, 0.045, 0.04],
+                     [0.9, 0.4, 0.2, 0.1, 0.07, 0.05, 0.045, 0.04]) for s in range(2)]
+    judged = judge(finding, before, scaled, diagnose_runs(scaled, Thresholds(), CATALOG), measure)
+    assert judged.verdict == "accepted", judged.reason
+    assert judged.reason == ("exploding-gradients gone; grad_to_weight_median before clipping 5.54e+04 → 0.3394; "
+                             "val_loss 4.945e+08 → 0.04")
+
+
+def test_exploding_gradients_need_a_finite_loss_and_finite_gradients_in_every_seed():
+    untreated = [prices(s) for s in range(2)]
+    (finding,) = [f for f in diagnose_runs(untreated, Thresholds(), CATALOG) if f.name == "exploding-gradients"]
+    diverged = [prices(0, SCALED_GRADS, [0.9, 5.0, math.nan], [0.9, 5.0, math.nan]), prices(1, SCALED_GRADS)]
+    judged = judge(finding, target_measure(untreated), diverged, [], finding_measure("exploding-gradients", untreated))
+    assert judged.verdict == "rejected"
+    assert judged.reason == ("the training loss or the gradient norms are still not finite in seed(s) 0 "
                              "(the exploding-gradients's measure)")
-    assert judge(explode, before, fine, [], measure).verdict == "accepted"
 
 
 def test_variances_measure_is_the_spread_of_the_task_metric_across_seeds():

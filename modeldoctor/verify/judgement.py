@@ -7,9 +7,11 @@ same rule with its numbers):
 1. the finding's own evidence: gone, or clearly weaker (CLEARLY);
 2. the measure the finding is about (`finding_measure`): the kept model's
    validation loss for overfitting and a generalization gap, a finite training
-   loss and finite gradient norms for exploding gradients and NaN, the spread
-   across seeds for run-to-run variance, the training loss for underfitting;
-   it must not be worse beyond the seed noise;
+   loss and finite gradient norms for NaN, the spread across seeds for
+   run-to-run variance, the training loss for underfitting: it must not be
+   worse beyond the seed noise. Exploding gradients: finite, and the gradients
+   *before clipping* calmer (UNCLIPPED): the detector reads the clipped norms,
+   so clipping alone would make the finding vanish whatever the loss does;
 3. the task metric (`target_measure`): it must not be worse by more than a
    practical margin *plus* the seed noise. The noise alone is not enough: three
    seeds that agree within 0.002 would turn a move of a tenth of a point into
@@ -27,8 +29,10 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, NamedTuple
 
+from modeldoctor.diagnose.detectors.gradients import unclipped_grad_to_weight
 from modeldoctor.diagnose.registry import infos
 from modeldoctor.diagnose.series import ACCURACY_KEYS, accuracy_key, curve, kept_value
+from modeldoctor.diagnose.thresholds import Thresholds
 from modeldoctor.ftypes import Finding, Measure, Prescription, Trial
 from modeldoctor.record import FitRecord, RunRecord
 
@@ -60,6 +64,11 @@ class Need(str, Enum):
 
     NOT_WORSE = "not worse"  # not worse beyond the seed noise
     FINITE = "finite"  # finite in every seed: the run no longer diverges
+    # finite, and the gradients before clipping at most half what they were, or under the detector's threshold
+    CALMER = "calmer"
+
+
+UNCLIPPED = "grad_to_weight_median before clipping"
 
 
 # finding name -> the measure it is about, and what that measure must do
@@ -67,7 +76,7 @@ FINDING_MEASURES: dict[str, tuple[str, Need]] = {
     "overfitting": ("val_loss", Need.NOT_WORSE),
     "generalization-gap": ("val_loss", Need.NOT_WORSE),
     "nan-loss": ("loss", Need.FINITE),
-    "exploding-gradients": ("loss", Need.FINITE),
+    "exploding-gradients": (UNCLIPPED, Need.CALMER),
     "high-variance": ("spread", Need.NOT_WORSE),
     "underfitting": ("loss", Need.NOT_WORSE),
 }
@@ -106,8 +115,9 @@ def _finite_gradients(fit: FitRecord | None) -> bool:
 def finding_measure(name: str, records: Sequence[RunRecord]) -> Measure | None:
     """The measure finding `name` is about, over the seeds (None: it has none, or the run did not record it).
 
-    Exploding gradients and NaN: the training loss, NaN in a seed whose gradient norms were not all finite.
-    Variance: one value, the spread of the task metric across the seeds."""
+    NaN: the training loss, NaN in a seed whose gradient norms were not all finite. Exploding gradients: the
+    worst layer's median gradient-to-weight ratio before clipping, NaN in a seed whose training loss or
+    gradient norms were not all finite. Variance: one value, the spread of the task metric across the seeds."""
     known = FINDING_MEASURES.get(name)
     fits = _last_fits(records)
     if known is None or not any(f is not None and f.epochs for f in fits):
@@ -116,6 +126,8 @@ def finding_measure(name: str, records: Sequence[RunRecord]) -> Measure | None:
     if key == "spread":
         target = target_measure(records)
         return Measure(name=f"{target.name} spread", higher_is_better=False, values=(target.spread,))
+    if need is Need.CALMER:
+        return _calmness(fits)
     if not any(f is not None and key in f.epochs[-1] for f in fits if f is not None and f.epochs):
         return None
     measure = _measure(fits, key, False)
@@ -123,6 +135,17 @@ def finding_measure(name: str, records: Sequence[RunRecord]) -> Measure | None:
         values = tuple(v if _finite_gradients(fit) else math.nan for v, fit in zip(measure.values, fits))
         measure = Measure(measure.name, False, values, measure.curves)
     return measure
+
+
+def _calmness(fits: Sequence[FitRecord | None]) -> Measure | None:
+    """Per seed, the gradient-to-weight ratio before clipping; NaN where the loss or a gradient norm was not finite."""
+    ratios = [unclipped_grad_to_weight(fit) if fit is not None else None for fit in fits]
+    if all(r is None for r in ratios):
+        return None  # gradients not observed: the finding's evidence and the task metric judge alone
+    losses = _measure(fits, "loss", False).values
+    values = tuple(r if r is not None and math.isfinite(loss) and _finite_gradients(fit) else math.nan
+                   for r, loss, fit in zip(ratios, losses, fits))
+    return Measure(name=UNCLIPPED, higher_is_better=False, values=values)
 
 
 def margin(before: Measure) -> float:
@@ -164,15 +187,30 @@ def _measure_fails(name: str, before: Measure, after: Measure | None) -> str | N
     if after is None:
         return None
     need = FINDING_MEASURES[name][1]
-    if need is Need.FINITE:
+    if need in (Need.FINITE, Need.CALMER):
         bad = [str(i) for i, v in enumerate(after.values) if not math.isfinite(v)]
+        what = "loss" if need is Need.FINITE else "the training loss"
         if bad:
-            return (f"{after.name} or the gradient norms are still not finite in seed(s) {', '.join(bad)} "
+            return (f"{what} or the gradient norms are still not finite in seed(s) {', '.join(bad)} "
                     f"(the {name}'s measure)")
+        if need is Need.CALMER:
+            return _not_calmer(name, before, after)
         return None
     if not not_worse(before, after):
         return f"{after.name} got worse: {_shown(before)} → {_shown(after)} (the {name}'s measure)"
     return None
+
+
+def _not_calmer(name: str, before: Measure, after: Measure) -> str | None:
+    """Why the gradients before clipping are still exploding, or None: they came down to half of what they were,
+    or under the detector's threshold."""
+    threshold = Thresholds().explode_grad_to_weight
+    limit = max(before.mean / CLEARLY, threshold)
+    if after.mean <= limit:
+        return None
+    return (f"the gradients before clipping did not calm down: {after.name} {_shown(before)} → {_shown(after)}, "
+            f"above {limit:.3g} (half of before, or the threshold {threshold:g}); clipping bounds the steps, "
+            f"not the gradients (the {name}'s measure)")
 
 
 def judge(finding: Finding, before: Measure, after_records: Sequence[RunRecord], after_findings: Sequence[Finding],

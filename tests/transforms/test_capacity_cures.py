@@ -1,4 +1,4 @@
-"""Underfitting's cures: train_longer (epochs and EarlyStopping), widen_layers, add_hidden_layer."""
+"""Underfitting's cures: train_longer (with EarlyStopping), weaken_regularization, widen_layers, add_hidden_layer."""
 
 from __future__ import annotations
 
@@ -69,3 +69,36 @@ def test_add_hidden_layer_copies_the_last_hidden_layer():
                                             '    keras.layers.Dense(4, activation="relu"),\n' * 2)
     named = SCRIPT.replace('Dense(4, activation="relu")', 'Dense(4, activation="relu", name="hidden")')
     assert "sets name=, which a copy cannot share" in harness.declined(TRANSFORMS["add_hidden_layer"], named)
+
+
+HEAVY = dedent('''\
+    import keras
+
+    rate = 0.5
+    model = keras.Sequential([
+        keras.Input(shape=(64,)),
+        keras.layers.Dense(64, activation="relu", kernel_regularizer=keras.regularizers.L2(l2=0.01)),
+        keras.layers.Dropout(0.5),  # heavy
+        keras.layers.Dense(64, activation="relu", bias_regularizer=keras.regularizers.l1(1e-4)),
+        keras.layers.Dropout(rate),
+        keras.layers.Dense(10, activation="softmax", activity_regularizer=keras.regularizers.l1_l2(0.1, 0.02)),
+    ])
+''')
+
+
+def test_weaken_regularization_caps_heavy_rates_and_factors_and_leaves_the_rest():
+    outcome = harness.apply(TRANSFORMS["weaken_regularization"], HEAVY)
+    assert outcome.source == (HEAVY.replace("L2(l2=0.01)", "L2(l2=0.005)")
+                              .replace("Dropout(0.5),  # heavy", "Dropout(0.25),  # heavy")
+                              .replace("l1_l2(0.1, 0.02)", "l1_l2(0.005, 0.005)"))
+    assert outcome.edits == ("line 6: Dense(64): kernel_regularizer l2 0.01 -> 0.005",
+                             "line 7: Dropout(0.5): rate 0.5 -> 0.25",
+                             "line 10: Dense(10): activity_regularizer l1 0.1 -> 0.005; activity_regularizer l2 0.02 "
+                             "-> 0.005")
+    assert harness.apply(TRANSFORMS["weaken_regularization"], outcome.source).source == outcome.source
+
+
+def test_weaken_regularization_declines_when_nothing_is_heavy():
+    light = SCRIPT.replace('activation="relu")', 'activation="relu"),\n    keras.layers.Dropout(0.2)')
+    assert "regularization is not what holds the loss up" in harness.declined(TRANSFORMS["weaken_regularization"],
+                                                                              light)

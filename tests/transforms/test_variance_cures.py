@@ -39,8 +39,42 @@ def test_swa_writes_its_callback_after_the_imports_and_passes_it_to_fit():
     compile(outcome.source, "cured.py", "exec")
 
 
+NORMALIZED = SCRIPT.replace("layers.Dense(1)]", "layers.BatchNormalization(), layers.Dense(1)]")
+
+
+def test_swa_with_batch_normalization_recomputes_its_statistics_on_fits_x():
+    """The averaged weights need their own BatchNormalization statistics: the callback is given fit's x and runs
+    it through the averaged model in training mode, each layer's momentum making its statistics the batches' mean."""
+    outcome = harness.apply(SWA, NORMALIZED, start_epoch=16)
+    head, _, rest = outcome.source.partition("class SWA(keras.callbacks.Callback):\n")
+    assert head == NORMALIZED.split("# the model")[0].rstrip("\n") + "\n\n\n"
+    assert rest.endswith('callbacks=[keras.callbacks.CSVLogger("log.csv"), SWA(start_epoch=16, data=x)])\n')
+    assert ("            self.model.set_weights(self.average)\n"
+            "            self.recompute_batch_norm()\n\n"
+            "    def recompute_batch_norm(self, batch_size=256):\n") in rest
+    assert ("        norms = [layer for layer in self.model.layers if isinstance(layer, layers.BatchNormalization)]\n"
+            "        momenta = [layer.momentum for layer in norms]\n"
+            "        for count, start in enumerate(range(0, len(self.data), batch_size)):\n"
+            "            for layer in norms:\n"
+            "                layer.momentum = count / (count + 1)  # the running mean of the batches seen so far\n"
+            "            self.model(self.data[start:start + batch_size], training=True)\n"
+            "        for layer, momentum in zip(norms, momenta):\n"
+            "            layer.momentum = momentum\n\n\n# the model\n") in rest, "the file's own `layers` name"
+    assert outcome.edits == ('line 9: fit: appended SWA(start_epoch=16, data=x) to callbacks',
+                             'line 5: wrote the SWA callback class after the imports')
+    compile(outcome.source, "cured.py", "exec")
+    assert harness.apply(SWA, outcome.source, start_epoch=16).source == outcome.source, "idempotent"
+
+
+def test_swa_with_batch_normalization_declines_a_dataset_it_cannot_slice():
+    dataset = NORMALIZED.replace("model.fit(x, y, ", "model.fit(train_ds, ")
+    assert ("the model has BatchNormalization and fit's x `train_ds` is named like a dataset or generator: its "
+            "statistics cannot be recomputed from it") in harness.declined(SWA, dataset, start_epoch=16)
+    assert "train_ds" in harness.apply(SWA, dataset.replace("layers.BatchNormalization(), ", ""),
+                                       start_epoch=16).source, "without BatchNormalization, any x will do"
+
+
 @pytest.mark.parametrize("change, reason", [
-    (("layers.Dense(1)]", "layers.BatchNormalization(), layers.Dense(1)]"), "the model has BatchNormalization"),
     (('keras.callbacks.CSVLogger("log.csv")', "keras.callbacks.EarlyStopping(restore_best_weights=True)"),
      "restores its best weights with EarlyStopping"),
 ])
@@ -52,6 +86,8 @@ def test_swa_averages_the_last_quarter_of_the_runs_epochs():
     record = fit([1.0] * 3)
     record.fit_args.epochs = 20
     assert SWA.absolute({"last_share": 0.25}, record, None) == {"start_epoch": 16}
+    record.model.layers[0].class_name = "BatchNormalization"
+    assert SWA.absolute({"last_share": 0.25}, record, None) == {"start_epoch": 16}, "no longer declined"
 
 
 def test_cyclic_schedule_replaces_the_constant_rate():

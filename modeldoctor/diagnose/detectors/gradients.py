@@ -76,6 +76,22 @@ def exploding_gradients(fit: FitRecord, t: Thresholds) -> Finding | None:
     return found(exploding_gradients, message, evidence, 0.85, layer.location, layer.name, 0, fit.index)
 
 
+def unclipped_grad_to_weight(fit: FitRecord) -> float | None:
+    """The worst layer's median gradient-to-weight norm ratio, read on the gradients *before* clipping.
+
+    The detector caps each sampled norm at the optimizer's clipping bound, so clipping alone makes its finding
+    vanish; a cure is judged on this instead (verify/judgement.py), which clipping cannot fake: it comes down
+    only when training itself calms the gradients (scaled targets, a rate the weights can follow)."""
+    medians = []
+    for layer in trainable_layers(fit):
+        grads = layer_series(fit, layer.name, "grad_norm")
+        weights = layer_series(fit, layer.name, "weight_norm")
+        ratio = median(finite(g / w for g, w in zip(grads, weights) if w > 0))
+        if ratio is not None:
+            medians.append(ratio)
+    return max(medians) if medians else None
+
+
 @detector("vanishing-gradients", Family.LEARNING, rank=(Band.GRADIENTS, 2),
           causes=("saturated-activations", "poor-initialization", "dying-relu"),
           weaker=("norm_ratio_median", False), reads=(Signal.GRADIENTS,),
@@ -236,5 +252,5 @@ def learning_rate_too_low(fit: FitRecord, t: Thresholds) -> Finding | None:
     return found(learning_rate_too_low, message, evidence, 0.85, _optimizer_location(fit), epoch=0, fit=fit.index)
 
 
-__all__ = ["exploding_gradients", "vanishing_gradients", "learning_rate_too_high", "learning_rate_too_low",
-           "layer_named"]
+__all__ = ["exploding_gradients", "unclipped_grad_to_weight", "vanishing_gradients", "learning_rate_too_high",
+           "learning_rate_too_low", "layer_named"]

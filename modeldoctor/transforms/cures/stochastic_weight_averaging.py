@@ -7,10 +7,14 @@ into the script, after its imports, and passes `SWA(start_epoch=N)` to
 `fit`: from epoch N on it keeps a running mean of the weights, and puts it
 into the model when training ends (before anything else reads the model).
 `start_epoch` is absolute (a rule's `last_share` of the run's epochs,
-resolved from the record). It declines for a model with BatchNormalization,
-whose batch statistics would have to be recomputed for the averaged
-weights, and for a fit that already restores its best weights
-(EarlyStopping), which would fight over which weights are kept.
+resolved from the record). A model with BatchNormalization gets a callback
+that also recomputes the moving statistics for the averaged weights: a pass
+over fit's training data in training mode, each layer's momentum set so that
+its statistics become the mean of every batch's (as PyTorch's `update_bn`);
+`SWA(start_epoch=N, data=x)` is given fit's own x, and the cure declines
+when that x is a dataset or generator it cannot slice. It declines for a fit
+that already restores its best weights (EarlyStopping), which would fight
+over which weights are kept.
 Idempotent: a fit that already has the SWA callback is left alone.
 Unsafe: it changes the final weights.
 """
@@ -32,15 +36,8 @@ if TYPE_CHECKING:
     from modeldoctor.record import FitRecord
 
 CLASS = "SWA"
-CALLBACK = '''
-
-class SWA({base}):
-    """Stochastic weight averaging: keep the mean of the weights at the end of each epoch from `start_epoch` on."""
-
-    def __init__(self, start_epoch):
-        super().__init__()
-        self.start_epoch = start_epoch
-
+# The averaging both callbacks share (no braces: the templates go through str.format).
+AVERAGING = '''
     def on_train_begin(self, logs=None):
         self.average, self.count = None, 0
 
@@ -53,15 +50,54 @@ class SWA({base}):
             self.average = weights
         else:
             self.average = [a + (w - a) / self.count for a, w in zip(self.average, weights)]
+'''
+CALLBACK = '''
 
+class SWA({base}):
+    """Stochastic weight averaging: keep the mean of the weights at the end of each epoch from `start_epoch` on."""
+
+    def __init__(self, start_epoch):
+        super().__init__()
+        self.start_epoch = start_epoch
+''' + AVERAGING + '''
     def on_train_end(self, logs=None):
         if self.average is not None:
             self.model.set_weights(self.average)
+'''
+# With BatchNormalization: the statistics the averaged weights need are recomputed on the training data.
+CALLBACK_WITH_NORMALIZATION = '''
+
+class SWA({base}):
+    """Stochastic weight averaging: keep the mean of the weights at the end of each epoch from `start_epoch` on,
+    then recompute the BatchNormalization statistics for the averaged weights on the training data `data`."""
+
+    def __init__(self, start_epoch, data):
+        super().__init__()
+        self.start_epoch = start_epoch
+        self.data = data
+''' + AVERAGING + '''
+    def on_train_end(self, logs=None):
+        if self.average is not None:
+            self.model.set_weights(self.average)
+            self.recompute_batch_norm()
+
+    def recompute_batch_norm(self, batch_size=256):
+        """Each BatchNormalization layer's moving statistics become the mean of its batch statistics over the
+        training data, run through the averaged model in training mode."""
+        norms = [layer for layer in self.model.layers if isinstance(layer, {norm})]
+        momenta = [layer.momentum for layer in norms]
+        for count, start in enumerate(range(0, len(self.data), batch_size)):
+            for layer in norms:
+                layer.momentum = count / (count + 1)  # the running mean of the batches seen so far
+            self.model(self.data[start:start + batch_size], training=True)
+        for layer, momentum in zip(norms, momenta):
+            layer.momentum = momentum
 '''
 
 
 class StochasticWeightAveraging(FitCommand):
     DESCRIPTION = "Average the weights of the last epochs with a small SWA callback written into the script."
+    normalized = False  # the model has BatchNormalization: the callback recomputes its statistics
 
     def check_params(self) -> None:
         if not self.params["start_epoch"] or self.params["start_epoch"] < 1:
@@ -76,7 +112,16 @@ class StochasticWeightAveraging(FitCommand):
             self.warn(f"fit on line {self.line_of(call)} restores its best weights with EarlyStopping: averaged "
                       "weights would replace them")
             return
-        swa = cst.Call(func=cst.Name(CLASS), args=[kwarg("start_epoch", literal(self.params["start_epoch"]))])
+        args = [kwarg("start_epoch", literal(self.params["start_epoch"]))]
+        if self.normalized:
+            if (why := self.dataset_reason(call)) is not None:
+                self.warn(f"the model has BatchNormalization and {why}: its statistics cannot be recomputed from it "
+                          "for the averaged weights (weight_averaging's EMA does not need them)")
+                return
+            x = self.fit_arg(call, "x")
+            assert x is not None  # dataset_reason says so otherwise
+            args.append(kwarg("data", x.value))
+        swa = cst.Call(func=cst.Name(CLASS), args=args)
         self.schedule(call, lambda node: self._with(node, swa))
 
     def _with(self, node: cst.Call, swa: cst.Call) -> tuple[cst.Call, str]:
@@ -84,10 +129,8 @@ class StochasticWeightAveraging(FitCommand):
         return new, f"fit: {text}"
 
     def edit_module(self, tree: cst.Module) -> cst.Module:
-        if any(last_name(c.func) == "BatchNormalization" for c in m.findall(tree, m.Call())  # type: ignore[union-attr]
-               if isinstance(c, cst.Call)):
-            raise Decline("the model has BatchNormalization: its batch statistics would have to be recomputed for "
-                          "the averaged weights, which this cure does not do (weight_averaging's EMA does not need it)")
+        self.normalized = any(last_name(c.func) == "BatchNormalization"  # type: ignore[union-attr]
+                              for c in m.findall(tree, m.Call()) if isinstance(c, cst.Call))
         defined = any(isinstance(s, cst.ClassDef) and s.name.value == CLASS for s in tree.body)
         edited = tree.visit(self)
         if not self.edits or defined:
@@ -97,7 +140,11 @@ class StochasticWeightAveraging(FitCommand):
         at = max((i + 1 for i, s in enumerate(body) if m.matches(s, m.SimpleStatementLine(
             body=[m.OneOf(m.Import(), m.ImportFrom())]))), default=0)
         blank = [cst.EmptyLine(), cst.EmptyLine()]  # two blank lines around a top-level class
-        new = list(cst.parse_module(CALLBACK.format(base=base)).body)
+        if self.normalized:
+            norm = cst.Module([]).code_for_node(self.names.ref(self.context, "layers", "BatchNormalization"))
+            new = list(cst.parse_module(CALLBACK_WITH_NORMALIZATION.format(base=base, norm=norm)).body)
+        else:
+            new = list(cst.parse_module(CALLBACK.format(base=base)).body)
         new[0] = new[0].with_changes(leading_lines=blank)
         if at < len(body):
             comments = [line for line in body[at].leading_lines if line.comment is not None]
@@ -114,9 +161,6 @@ def resolve(params: dict[str, Any], fit: FitRecord | None, finding: Finding | No
         epochs = fit.fit_args.epochs if fit is not None else None
         if not epochs:
             raise LookupError("the run's number of epochs is unknown")
-        if fit is not None and any(layer.class_name == "BatchNormalization" for layer in fit.model.layers):
-            raise LookupError("the model has BatchNormalization: its statistics would have to be recomputed for the "
-                              "averaged weights")
         params["start_epoch"] = max(1, epochs - max(1, round(epochs * share)) + 1)
     return params
 
