@@ -161,13 +161,14 @@ def test_weights_averaged_over_the_last_epochs_land_every_seed_near_the_same_mod
 @pytest.mark.slow
 def test_batch_normalization_before_the_relu_revives_it_and_swa_recomputes_its_statistics(tmp_path):
     """The negative-bias fixture, whose first cure (reset the bias) is accepted first: a user rule puts
-    batch_norm_before_activation alone. --full: sampled in inference mode, the moving statistics still lag the -3
-    bias in the first epoch and the live diagnosis would call dying-relu decisive there. The model it leaves ends
+    batch_norm_before_activation alone. Sampled in inference mode, its ReLU looks dead in the first epoch (the
+    moving statistics still lag the -3 bias), but its weightless Activation layer has no zero gradient to read,
+    so the treated runs are not stopped as decisive (they would be rejected at epoch 0). The model it leaves ends
     on statistics still catching up (the seeds disagree: high-variance); the optimizer's EMA does not help, and
     stochastic_weight_averaging, which recomputes BatchNormalization statistics for the averaged weights, does."""
     rules = _only(tmp_path, "MD104-dying-relu.toml", 'transform = "batch_norm_before_activation"\n'
                   'applicability = "unsafe"\nrationale = "Normalize before the ReLU."\n')
-    report = _verify(tmp_path, "learning/dying_relu_negative_bias.py", "--rules", rules, "--full")
+    report = _verify(tmp_path, "learning/dying_relu_negative_bias.py", "--rules", rules)
     trials = [(t["finding"], t["transform"], t["verdict"]) for t in report["trials"]]
     assert trials == [("dying-relu", "batch_norm_before_activation", "accepted"),
                       ("high-variance", "weight_averaging", "rejected"),

@@ -26,10 +26,14 @@ def _affected(fit: FitRecord, kinds: set[str], attr: str, threshold: float) -> l
 
 
 def _all_dead(finding: Finding, fit: FitRecord, t: Thresholds) -> bool:
-    """A layer whose every unit was dead on the last two samples, with no gradient left on its weights."""
+    """A layer whose every unit was dead on the last two samples, with no gradient left on its weights.
+
+    The gradient must have been read and be zero: a weightless `Activation("relu")` has none to read, and
+    after a BatchNormalization its units look dead in inference mode while its moving statistics still
+    lag, though in training mode they are alive (a cure trial of batch_norm_before_activation)."""
     for name in finding.evidence.get("layers", []):
         last = [s for sample in schedule(fit)[-2:] for s in sample.layers if s.layer == name]
-        if len(last) == 2 and all((s.dead_fraction or 0.0) >= 1.0 and not s.grad_norm for s in last):
+        if len(last) == 2 and all((s.dead_fraction or 0.0) >= 1.0 and s.grad_norm == 0.0 for s in last):
             return True
     return False
 
