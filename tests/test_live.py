@@ -18,7 +18,7 @@ from conftest import FIXTURES, cli
 from modeldoctor.diagnose.live import LiveDiagnosis, LiveSettings, settings_for
 from modeldoctor.diagnose.registry import all_detectors
 from modeldoctor.diagnose.thresholds import Thresholds
-from modeldoctor.record import Decision, FitRecord, Sample
+from modeldoctor.record import Decision, FitRecord, OptimizerInfo, Sample
 from modeldoctor.report.progress import verdict
 from modeldoctor.rules import load_catalog
 from records import fit, layer, sample
@@ -171,3 +171,22 @@ def test_a_decisive_finding_stops_the_script_and_the_report_says_where(tmp_path)
     saved = json.loads(record.read_text())
     assert saved["exit"]["status"] == "decided" and saved["exit"]["returncode"] == 0
     assert "AFTER-FIT" not in result.stderr  # the script's lines after fit never ran
+
+
+def test_a_rate_that_drove_a_relu_layer_dead_is_decisive_once_no_gradient_is_left():
+    """SGD at 3.0 kills a layer alive at the start (the long workload's case): the rate is the finding, seen
+    in the units, and settled once that layer has no gradient left; while a gradient still reaches it, the
+    units could come back and the run goes on."""
+    def partial(grad: float) -> FitRecord:
+        record = fit([2.3, 2.3, 2.3], samples=[dead(0, share=0.3, grad=0.5), dead(10, grad=grad),
+                                              dead(20, grad=grad), dead(30, grad=grad)],
+                     sample_every=10, steps_per_epoch=10)
+        record.model.optimizer = OptimizerInfo("SGD", 3.0)
+        return record
+
+    still = LiveDiagnosis(T).look(partial(grad=0.2), epoch_end=True, step=30)
+    assert still.findings[0].name == "learning-rate-too-high" and still.decision is None
+    assert still.findings[0].evidence["seen_in"] == "activations"
+    decision = LiveDiagnosis(T).look(partial(grad=0.0), epoch_end=True, step=30).decision
+    assert decision is not None and decision.finding == "learning-rate-too-high"
+    assert "drove a ReLU layer dead with no gradient left" in decision.why

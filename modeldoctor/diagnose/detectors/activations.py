@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from modeldoctor.diagnose.registry import Band, Decisive, detector, found, seen_for
 from modeldoctor.diagnose.series import layer_series, median, output_layer, r, schedule
 from modeldoctor.diagnose.thresholds import Thresholds
@@ -25,17 +27,21 @@ def _affected(fit: FitRecord, kinds: set[str], attr: str, threshold: float) -> l
     return hits
 
 
-def _all_dead(finding: Finding, fit: FitRecord, t: Thresholds) -> bool:
-    """A layer whose every unit was dead on the last two samples, with no gradient left on its weights.
+def dead_for_good(fit: FitRecord, names: Iterable[str]) -> bool:
+    """One of these layers had every unit dead on the last two samples, with no gradient left on its weights.
 
     The gradient must have been read and be zero: a weightless `Activation("relu")` has none to read, and
     after a BatchNormalization its units look dead in inference mode while its moving statistics still
     lag, though in training mode they are alive (a cure trial of batch_norm_before_activation)."""
-    for name in finding.evidence.get("layers", []):
+    for name in names:
         last = [s for sample in schedule(fit)[-2:] for s in sample.layers if s.layer == name]
         if len(last) == 2 and all((s.dead_fraction or 0.0) >= 1.0 and s.grad_norm == 0.0 for s in last):
             return True
     return False
+
+
+def _all_dead(finding: Finding, fit: FitRecord, t: Thresholds) -> bool:
+    return dead_for_good(fit, finding.evidence.get("layers", []))
 
 
 # Decisive: a unit with no gradient never moves again, so a layer dead through and through stays dead.

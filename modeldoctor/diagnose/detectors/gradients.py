@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from modeldoctor.diagnose.detectors.activations import acquired
+from modeldoctor.diagnose.detectors.activations import acquired, dead_for_good
 from modeldoctor.diagnose.detectors.curves import bounce
 from modeldoctor.diagnose.registry import Band, Decisive, detector, found, seen_for
 from modeldoctor.diagnose.series import (finite, layer_named, layer_series, median, r, regular, schedule,
@@ -149,7 +149,10 @@ def _planned_samples(fit: FitRecord) -> int | None:
 def _rate_settled(finding: Finding, fit: FitRecord, t: Thresholds) -> bool:
     """The update-ratio median the whole fit will judge can no longer come back: more than half of the
     samples it will take the median of are already past the threshold (too high: the first half of the
-    fit's samples; too low: all of them)."""
+    fit's samples; too low: all of them). A rate too high seen in what it did to the units is settled
+    once a ReLU layer it drove dead has no gradient left: those units never move again."""
+    if finding.evidence.get("seen_in") == "activations":
+        return dead_for_good(fit, finding.evidence.get("driven_into_tails", {}))
     planned = _planned_samples(fit)
     if planned is None:
         return False
@@ -199,7 +202,8 @@ def rate_is_high(fit: FitRecord, t: Thresholds) -> tuple[float, float] | None:
 @detector("learning-rate-too-high", Family.LEARNING, rank=(Band.SETUP, 2),
           causes=("poor-initialization",), weaker=("update_ratio_median", True), reads=(Signal.UPDATES,),
           decisive=Decisive("each step moved the weights by more than a tenth of their norm on more than half "
-                            "of the samples the verdict is taken over: the rest cannot bring the median back",
+                            "of the samples the verdict is taken over (the rest cannot bring the median back), "
+                            "or the rate drove a ReLU layer dead with no gradient left (it never moves again)",
                             when=_rate_settled))
 def learning_rate_too_high(fit: FitRecord, t: Thresholds) -> Finding | None:
     ratio = _update_ratio(fit, early=True)
