@@ -32,6 +32,15 @@ from modeldoctor.record import FitRecord
 
 Margin = Callable[[Thresholds], Thresholds]
 
+# The share of a fit's epochs seen (and at least 10) before a projection may confirm anything. A tenth, not more:
+# on the long workloads (benchmarks/workloads/long, 300-600 epochs) the projections themselves hold slow-convergence
+# back to 17% of the fit, and a loss flat at a constant prediction's level for a tenth of the fit is underfitting on
+# every one of them. Held out: a 40% learning-rate warmup (a crawl, then fast) and a sine regression sitting near its
+# targets' variance for 30 of 300 epochs were confirmed at no share down to 5%; 83 short fixtures and corpus
+# scripts stop where they did at a fifth. What no projection can see is a loss perfectly flat for a tenth of the
+# fit that then drops: that one is called a plateau.
+SETTLED_SHARE = 0.1
+
 
 def projections(fit: FitRecord) -> list[FitRecord]:
     """The fit as if it had run all its epochs: straight on at its recent pace, and slowing as it slows.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from modeldoctor.diagnose.projection import holds_to_the_end
+from modeldoctor.diagnose.projection import SETTLED_SHARE, holds_to_the_end
 from modeldoctor.diagnose.registry import Band, Decisive, detector, found, seen_for
 from modeldoctor.diagnose.series import curve, finite, r
 from modeldoctor.diagnose.thresholds import Thresholds
@@ -97,7 +97,7 @@ def _slow(fit: FitRecord, t: Thresholds) -> Finding | None:
 
 # Confirmed part-way when the loss, projected to the fit's last epoch at its recent pace and slowing as it
 # slows, still ends above 55% of its start with 22% of its drop in the last third (both 10% stricter than the
-# verdict), from a fifth of the fit on and at two epoch ends in a row (`diagnose.projection`). The slowing
+# verdict), from a tenth of the fit on and at two epoch ends in a row (`diagnose.projection`). The slowing
 # projection already assumes the pace keeps decaying geometrically; SGD's curves decay slower than that.
 SLOW_FOR_GOOD = Decisive(
     "at its recent pace, and slowing as it has been slowing, the loss would still be above half of its start "
@@ -105,7 +105,7 @@ SLOW_FOR_GOOD = Decisive(
     when=holds_to_the_end(_slow,
                           lambda t: dataclasses.replace(t, slow_remaining=t.slow_remaining * 1.1,
                                                         slow_late_share=t.slow_late_share * 1.1),
-                          share=0.2, min_epochs=10))
+                          share=SETTLED_SHARE, min_epochs=10))
 
 
 @detector("slow-convergence", Family.LEARNING, needs="curves", whole_curve=True, rank=(Band.CURVE, 3),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from modeldoctor.diagnose.projection import holds_to_the_end
+from modeldoctor.diagnose.projection import SETTLED_SHARE, holds_to_the_end
 from modeldoctor.diagnose.registry import Band, Decisive, detector, found
 from modeldoctor.diagnose.series import accuracy_key, curve, finite, keeps_best_weights, r
 from modeldoctor.diagnose.thresholds import Thresholds
@@ -122,14 +122,14 @@ def _underfits(fit: FitRecord, t: Thresholds) -> Finding | None:
 
 # Confirmed part-way when the loss, projected to the fit's last epoch even at its recent pace, still ends
 # above 55% of a constant prediction's loss with under 15% of its drop in the last third (10% and 25% stricter
-# than the verdict), from a fifth of the fit on and at two epoch ends in a row (`diagnose.projection`).
+# than the verdict), from a tenth of the fit on and at two epoch ends in a row (`diagnose.projection`).
 PLATEAU_FOR_GOOD = Decisive(
     "the loss has plateaued: even falling on at its recent pace to the last epoch, it would stay above half of "
     "what a constant prediction scores", held=2,
     when=holds_to_the_end(_underfits,
                           lambda t: dataclasses.replace(t, underfit_loss_share=t.underfit_loss_share * 1.1,
                                                         slow_late_share=t.slow_late_share * 0.75),
-                          share=0.2, min_epochs=10))
+                          share=SETTLED_SHARE, min_epochs=10))
 
 
 # Zeroed or NaN rows are wrong examples: a poor fit of them is the data's fault, not the model's capacity.
