@@ -22,7 +22,7 @@ from records import fit, layer, run, sample
 from modeldoctor.diagnose import diagnose_runs
 from modeldoctor.diagnose.thresholds import Thresholds
 from modeldoctor.ftypes import Finding, Measure
-from modeldoctor.record import ExitInfo, RunRecord
+from modeldoctor.record import ExitInfo, LabelStats, RunRecord
 from modeldoctor.rules import load_catalog
 from modeldoctor.run.runner import RunOptions, RunOutcome
 from modeldoctor.transforms import available
@@ -629,6 +629,52 @@ def test_scaled_targets_calm_the_gradients_before_clipping_and_are_accepted():
     assert judged.verdict == "accepted", judged.reason
     assert judged.reason == ("exploding-gradients gone; grad_to_weight_median before clipping 5.54e+04 → 0.3394; "
                              "val_loss 4.945e+08 → 0.04")
+
+
+def spread(std: float) -> LabelStats:
+    return LabelStats(shape=[2000, 1], dtype="float32", min=-3 * std, max=3 * std, integer_valued=False,
+                      one_hot=False, mean=20000.0 if std > 100 else 0.0, std=std)
+
+
+def with_targets(records: list[RunRecord], std: float, loss: str = "mse") -> list[RunRecord]:
+    for record in records:
+        record.fits[0].labels = spread(std)
+        record.fits[0].model.loss.name = loss
+    return records
+
+
+def test_a_cure_that_rescaled_the_targets_is_compared_in_the_untreated_targets_units():
+    """scale_targets trains on targets 1/10000 the size: its MSE is compared x 1e8, not as it reads."""
+    untreated = with_targets([prices(s) for s in range(2)], 10000.0)
+    (finding,) = [f for f in diagnose_runs(untreated, Thresholds(), CATALOG) if f.name == "exploding-gradients"]
+    before, measure = target_measure(untreated), finding_measure("exploding-gradients", untreated)
+    fits_well = with_targets([prices(s, SCALED_GRADS, [0.9, 0.4, 0.2, 0.1, 0.07, 0.05, 0.045, 0.04],
+                                     [0.9, 0.4, 0.2, 0.1, 0.07, 0.05, 0.045, 0.04]) for s in range(2)], 1.0)
+    judged = judge(finding, before, fits_well, diagnose_runs(fits_well, Thresholds(), CATALOG), measure, untreated)
+    assert judged.verdict == "accepted", judged.reason
+    assert judged.reason == ("exploding-gradients gone; grad_to_weight_median before clipping 5.54e+04 → 0.3394; "
+                             "val_loss 4.945e+08 → 4e+06 (val_loss of the treated runs is on targets scaled by "
+                             "1/1e+04: compared in the untreated targets' units (x 1e+08))")
+    assert judged.after.values == pytest.approx((4e6, 4e6))
+    # Calm gradients, but a fit worse than the untreated one once read in the targets' own units: 5.1 x 1e8.
+    fits_worse = with_targets([prices(s, SCALED_GRADS, [5.3, 5.2, 5.1], [5.3, 5.2, 5.1]) for s in range(2)], 1.0)
+    worse = judge(finding, before, fits_worse, diagnose_runs(fits_worse, Thresholds(), CATALOG), measure, untreated)
+    assert worse.verdict == "rejected"
+    assert worse.reason.startswith("val_loss got worse: 4.945e+08 ± 0 → 5.1e+08 ± 0, beyond the margin")
+
+
+def test_a_loss_with_no_known_power_of_the_targets_scale_is_not_compared_across_scales():
+    untreated = with_targets([prices(s) for s in range(2)], 10000.0, loss="huber")
+    (finding,) = [f for f in diagnose_runs(untreated, Thresholds(), CATALOG) if f.name == "exploding-gradients"]
+    before, measure = target_measure(untreated), finding_measure("exploding-gradients", untreated)
+    scaled = with_targets([prices(s, SCALED_GRADS, [5.3, 5.2, 5.1], [5.3, 5.2, 5.1]) for s in range(2)], 1.0,
+                          loss="huber")
+    judged = judge(finding, before, scaled, diagnose_runs(scaled, Thresholds(), CATALOG), measure, untreated)
+    assert judged.verdict == "accepted", judged.reason
+    assert judged.reason == ("exploding-gradients gone; grad_to_weight_median before clipping 5.54e+04 → 0.3394 "
+                             "(val_loss is on targets scaled by 1/1e+04 and its loss has no known power of the "
+                             "targets' scale: not compared)")
+    assert judged.after.values == pytest.approx((5.1, 5.1))  # reported as it read
 
 
 def test_exploding_gradients_need_a_finite_loss_and_finite_gradients_in_every_seed():

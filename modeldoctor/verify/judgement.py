@@ -35,6 +35,7 @@ from modeldoctor.diagnose.series import ACCURACY_KEYS, accuracy_key, curve, kept
 from modeldoctor.diagnose.thresholds import Thresholds
 from modeldoctor.ftypes import Finding, Measure, Prescription, Trial
 from modeldoctor.record import FitRecord, RunRecord
+from modeldoctor.verify.units import in_untreated_units
 
 CLEARLY = 2.0  # "clearly weaker": at least halfway less bad
 # How much worse the task metric may get once the finding is cured, on top of the seed noise:
@@ -214,9 +215,16 @@ def _not_calmer(name: str, before: Measure, after: Measure) -> str | None:
 
 
 def judge(finding: Finding, before: Measure, after_records: Sequence[RunRecord], after_findings: Sequence[Finding],
-          measure_before: Measure | None = None) -> Judged:
-    """The verdict on one trial: the finding's evidence, then its measure, then the task metric (module doc)."""
-    after = target_measure(after_records)
+          measure_before: Measure | None = None, before_records: Sequence[RunRecord] = ()) -> Judged:
+    """The verdict on one trial: the finding's evidence, then its measure, then the task metric (module doc).
+
+    A cure that rescaled the targets has its task metric compared in the untreated targets' units
+    (`verify.units`), or not at all when its loss has no known power of their scale."""
+    raw = target_measure(after_records)
+    after, units = in_untreated_units(raw, before_records, after_records)
+    comparable = bool(after.values)
+    if not comparable:
+        after = raw
     measure_after = finding_measure(finding.name, after_records) if measure_before is not None else None
     same = next((f for f in after_findings if f.name == finding.name), None)
     evidence = same.evidence if same else None
@@ -227,16 +235,19 @@ def judge(finding: Finding, before: Measure, after_records: Sequence[RunRecord],
         return Judged("rejected", why, after, evidence, measure_after)
     allowance = margin(before)
     tolerance = f"the margin {allowance:.2g} + the seed noise {noise(before, after):.2g}"
-    if not not_worse(before, after, allowance):
-        return Judged("rejected", f"{after.name} got worse: {_shown(before)} → {_shown(after)}, beyond {tolerance}",
-                      after, evidence, measure_after)
+    said = f" ({units})" if units else ""
+    if comparable and not not_worse(before, after, allowance):
+        return Judged("rejected", f"{after.name} got worse: {_shown(before)} → {_shown(after)}, beyond "
+                      f"{tolerance}{said}", after, evidence, measure_after)
     gone = "gone" if same is None else "clearly weaker"
     moved = []
     if measure_before is not None and measure_after is not None and measure_after.name != after.name:
         moved.append(f"{measure_after.name} {measure_before.mean:.4g} → {measure_after.mean:.4g}")
-    moved.append(f"{after.name} {before.mean:.4g} → {after.mean:.4g}")
-    within = f" (within {tolerance})" if not not_worse(before, after) else ""
-    return Judged("accepted", f"{finding.name} {gone}; {'; '.join(moved)}{within}", after, evidence, measure_after)
+    if comparable:
+        moved.append(f"{after.name} {before.mean:.4g} → {after.mean:.4g}")
+    within = f" (within {tolerance})" if comparable and not not_worse(before, after) else ""
+    return Judged("accepted", f"{finding.name} {gone}; {'; '.join(moved)}{within}{said}", after, evidence,
+                  measure_after)
 
 
 def treatable(findings: Sequence[Finding], untreatable: set[str]) -> list[Finding]:

@@ -240,7 +240,7 @@ class Verifier:
                     continue
                 after_findings = diagnose_runs(after_records, self.thresholds, self.catalog)
                 verdict, reason, after, evidence, measure_after = judge(finding, before, after_records,
-                                                                        after_findings, measure)
+                                                                        after_findings, measure, records)
                 done.append(candidate.trial(verdict=verdict, reason=reason, after=after, evidence_after=evidence,
                                             measure_after=measure_after, wall_time=wall, edits=candidate.applied.edits))
                 trials.label(candidate.source, verdict)
