@@ -1,5 +1,5 @@
 """A healthy long regression whose loss sits near the variance of its targets (what predicting their mean scores)
-for the first tens of epochs, falling slowly, before the network finds the wiggles of sin(3x); 300 epochs.
+for the first tens of epochs, falling slowly, before the network finds the wiggles of sin(3x); 300 epochs."""
 
 import keras
 import numpy as np
