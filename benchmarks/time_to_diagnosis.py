@@ -50,17 +50,26 @@ def timed(cmd: list[str]) -> tuple[float, str]:
     return time.perf_counter() - start, done.stdout
 
 
-def diagnosed(stdout: str) -> tuple[str | None, str]:
+def diagnosed(stdout: str, planned: list[int] | None = None) -> tuple[str | None, str]:
+    """The primary finding, and where the run stopped (`planned`: each fit's epochs in the full run)."""
     try:
         report = json.loads(stdout)
     except json.JSONDecodeError:
         return "(no report)", "-"
     primary = report["findings"][0]["name"] if report["findings"] else None
     for run in report["runs"]:
-        for fit in run["fits"]:
+        for i, fit in enumerate(run["fits"]):
             if fit.get("decided"):
-                return primary, f"epoch {fit['decided']['epoch']} ({fit['decided']['finding']})"
+                of = f" of {planned[i]}" if planned and i < len(planned) else ""
+                return primary, f"epoch {fit['decided']['epoch']}{of} ({fit['decided']['finding']})"
     return primary, "ran to the end"
+
+
+def epochs_run(stdout: str) -> list[int]:
+    try:
+        return [fit["epochs"] for run in json.loads(stdout)["runs"] for fit in run["fits"]]
+    except (json.JSONDecodeError, KeyError, TypeError):
+        return []
 
 
 def measure(script: Path, repeat: int) -> Row:
@@ -73,7 +82,7 @@ def measure(script: Path, repeat: int) -> Row:
         seconds, out_early = timed(check)
         early.append(seconds)
     primary_full, _ = diagnosed(out_full)
-    primary_early, stopped = diagnosed(out_early)
+    primary_early, stopped = diagnosed(out_early, epochs_run(out_full))
     name = str(script.relative_to(ROOT / "fixtures")) if script.is_relative_to(ROOT / "fixtures") else script.name
     return Row(name, statistics.median(plain), statistics.median(full), statistics.median(early), primary_full,
                primary_early, stopped)
