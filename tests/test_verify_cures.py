@@ -63,8 +63,10 @@ def test_rings_one_layer_of_creases_cannot_follow_get_a_second_layer_of_the_same
     """Sixteen ReLU units in one layer level off near the loss of predicting the mean for every seed (loss
     0.444, 0.455 where a constant scores 0.503; the last third of the epochs brought 2% of the drop), so longer training
     declines; there is no regularization to weaken, and the width is the name HIDDEN, so widening has no number
-    to change. A copy of the hidden layer after it is kept: loss 0.45 -> 0.064, val_loss 0.453 -> 0.061."""
-    report = _verify(tmp_path, "generalization/underfitting_shallow_ripples.py")
+    to change. A copy of the hidden layer after it is kept: loss 0.45 -> 0.064, val_loss 0.453 -> 0.061. The
+    deeper model's two seeds end at val_loss 0.071 and 0.051, a spread of 23% of their mean, just under
+    high-variance's 25%: --select keeps the test on underfitting, whatever another machine's rounding does there."""
+    report = _verify(tmp_path, "generalization/underfitting_shallow_ripples.py", "--select", "MD203")
     trials = report["trials"]
     assert [(t["finding"], t["transform"], t["verdict"]) for t in trials] == [
         ("underfitting", "train_longer", "declined"), ("underfitting", "weaken_regularization", "declined"),
