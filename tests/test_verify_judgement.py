@@ -273,6 +273,8 @@ def test_weaker_reads_the_direction_its_detector_declares():
     assert not weaker("overfitting", {"val_rise": 0.4}, {}), "no number to compare: not weaker"
     assert not weaker("overfitting", {"val_rise": "n/a"}, {"val_rise": 0.0})
     assert not weaker("no-such-finding", {"x": 10.0}, {"x": 0.0})
+    assert not weaker("stalled-loss", {"improvement": 0.0}, {"improvement": 0.0}), "0% both times: unchanged"
+    assert not weaker("overfitting", {"val_rise": 0.0}, {"val_rise": 0.0})
 
 
 @pytest.mark.parametrize(

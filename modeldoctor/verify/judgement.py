@@ -176,6 +176,8 @@ def weaker(name: str, before: dict[str, Any], after: dict[str, Any]) -> bool:
     if key is None or not isinstance(before.get(key), (int, float)) or not isinstance(after.get(key), (int, float)):
         return False
     b, a = abs(before[key]), abs(after[key])
+    if a == b:
+        return False  # unchanged is not weaker, not even at 0 (a loss that improved 0% both times)
     return a * CLEARLY <= b if higher_is_worse else a >= b * CLEARLY
 
 
