@@ -15,8 +15,8 @@ from modeldoctor.diagnose.detectors.generalization import underfitting
 from modeldoctor.diagnose.live import LiveDiagnosis
 from modeldoctor.diagnose.projection import projections
 from modeldoctor.diagnose.thresholds import Thresholds
-from modeldoctor.record import FitArgs, FitRecord
-from records import classes, fit
+from modeldoctor.record import FitArgs, FitRecord, OptimizerInfo
+from records import classes, fit, layer
 
 T = Thresholds()
 
@@ -117,3 +117,32 @@ def test_a_loss_going_back_up_is_not_a_plateau_it_may_end_as_an_oscillation():
     seen = looks(partial)
     assert all(f.name != "underfitting" for look in seen for f in look.findings)
     assert seen[-1].decision is not None and seen[-1].decision.finding == "oscillating-loss"
+
+
+def _first_decision(partial: FitRecord):
+    return next((look.decision for look in looks(partial) if look.decision is not None), None)
+
+
+def test_weights_the_code_cannot_move_are_stalled_for_good_at_the_first_epoch_end():
+    """No trainable weights, or a constant rate of 0: a fact of the code, decided at once. The first batch being
+    harder than the epoch's mean is not progress."""
+    frozen = planned([1.1] * 8, first=1.05, layers=[layer("dense", params=0), layer("out", "softmax", 10, params=0)])
+    decision = _first_decision(frozen)
+    assert decision is not None and (decision.finding, decision.epoch) == ("stalled-loss", 1)
+    assert decision.message.endswith("after 1 epoch (+0.0%); the model has no trainable weights")
+    zero_rate = planned([1.1] * 8, first=1.05)
+    zero_rate.model.optimizer = OptimizerInfo("Adam", 0.0, config={"learning_rate": 0.0})
+    decision = _first_decision(zero_rate)
+    assert decision is not None and decision.epoch == 1 and decision.message.endswith("its learning rate is 0")
+
+
+def test_a_rate_schedule_or_an_unknown_callback_may_still_move_the_weights():
+    """A warmup from 0 is a schedule, and a callback of the script's own may unfreeze layers: the loss has to
+    show it, at two epoch ends after four epochs."""
+    warmup = planned([1.1] * 8, first=1.0)
+    warmup.model.optimizer = OptimizerInfo("Adam", 0.0, config={"learning_rate": {"class_name": "CosineDecay"}})
+    unfreezes = planned([1.1] * 8, first=1.0, layers=[layer("dense", params=0), layer("out", "softmax", 10, params=0)])
+    unfreezes.fit_args.callbacks = ["UnfreezeAtEpoch"]
+    for partial in (warmup, unfreezes):
+        decision = _first_decision(partial)
+        assert decision is not None and (decision.finding, decision.epoch) == ("stalled-loss", 4)

@@ -57,15 +57,49 @@ def _stalled(fit: FitRecord, t: Thresholds) -> Finding | None:
     return stalled_loss(fit, t)
 
 
-# Decisive after four epochs only when the loss, going on straight at its recent pace to the fit's last epoch,
-# would still have improved by less than 0.8% (the threshold, 20% stricter): a long run crawling down at
-# 0.2% an epoch has moved under 1% after four epochs, and is slow, not stalled (`diagnose.projection`).
+# Callbacks that can neither unfreeze a layer nor raise a rate from 0: with only these, a model without trainable
+# weights, or a constant learning rate of exactly 0, keeps every weight where it started, whatever the run does.
+INERT_CALLBACKS = frozenset({"History", "ProgbarLogger", "EarlyStopping", "ModelCheckpoint", "CSVLogger",
+                             "TensorBoard", "TerminateOnNaN", "ReduceLROnPlateau", "BackupAndRestore"})
+
+
+def cannot_learn(fit: FitRecord) -> str | None:
+    """Why the code keeps every weight where it started (a fact fixed before training), or None.
+
+    A rate given as a schedule is not a constant (a warmup may start at 0), and a callback that is not known
+    to be inert may unfreeze layers or set the rate part-way, so neither counts."""
+    if any(name not in INERT_CALLBACKS for name in fit.fit_args.callbacks):
+        return None
+    if fit.model.layers and sum(layer.trainable_params for layer in fit.model.layers) == 0:
+        return "the model has no trainable weights"
+    optimizer = fit.model.optimizer
+    if optimizer is not None and optimizer.learning_rate == 0 \
+            and not isinstance(optimizer.config.get("learning_rate"), dict):
+        return "its learning rate is 0"
+    return None
+
+
+_PROJECTED = holds_to_the_end(_stalled, lambda t: dataclasses.replace(t, stall_improvement=t.stall_improvement * 0.8),
+                              share=0.0, min_epochs=4)
+
+
+def _stalled_for_good(finding: Finding, fit: FitRecord, t: Thresholds) -> bool:
+    """A fact of the code at once; otherwise stalled at the epoch end before too, and for good by its pace."""
+    if cannot_learn(fit):
+        return True
+    before = dataclasses.replace(fit, epochs=fit.epochs[:-1])
+    return _stalled(before, t) is not None and _PROJECTED(finding, fit, t)
+
+
+# Decisive in the first epoch when the code cannot let the weights move (no trainable weights, a constant rate
+# of 0). Otherwise after four epochs, stalled at two epoch ends in a row, and only when the loss, going on
+# straight at its recent pace to the fit's last epoch, would still have improved by less than 0.8% (the
+# threshold, 20% stricter): a long run crawling down at 0.2% an epoch has moved under 1% after four epochs, and
+# is slow, not stalled (`diagnose.projection`).
 STALLED_FOR_GOOD = Decisive(
-    "the loss has not moved from its start at two epoch ends in a row (after at least three epochs), and at "
-    "its recent pace it would not move by the last epoch either", held=2,
-    when=holds_to_the_end(_stalled,
-                          lambda t: dataclasses.replace(t, stall_improvement=t.stall_improvement * 0.8),
-                          share=0.0, min_epochs=4))
+    "the weights cannot move (no trainable weights, or a learning rate of 0), or the loss has not moved from "
+    "its start at two epoch ends in a row (after at least three epochs) and at its recent pace would not move "
+    "by the last epoch either", when=_stalled_for_good)
 
 
 @detector("stalled-loss", Family.LEARNING, needs="curves", rank=(Band.CURVE, 1),
@@ -73,8 +107,11 @@ STALLED_FOR_GOOD = Decisive(
           decisive=STALLED_FOR_GOOD)
 def stalled_loss(fit: FitRecord, t: Thresholds) -> Finding | None:
     losses = _clean_losses(fit)
-    start = _start_loss(fit)
-    if losses is None or len(losses) < 3 or not start or start <= 0:
+    fact = cannot_learn(fit)
+    # When the weights cannot move, the first epoch's mean is the start: a first batch harder than the epoch's
+    # average is not progress. Otherwise three epochs are needed to call it.
+    start = losses[0] if fact and losses else _start_loss(fit)
+    if losses is None or len(losses) < (1 if fact else 3) or not start or start <= 0:
         return None
     best = min(losses)
     improvement = (start - best) / abs(start)
@@ -84,9 +121,9 @@ def stalled_loss(fit: FitRecord, t: Thresholds) -> Finding | None:
                 "improvement": r(improvement), "threshold": t.stall_improvement, "epochs": len(losses),
                 "trainable_params": sum(layer.trainable_params for layer in fit.model.layers)}
     message = (f"the training loss did not go down: {start:.4g} at the start, best {best:.4g} "
-               f"after {len(losses)} epochs ({improvement:+.1%})")
-    if evidence["trainable_params"] == 0 and fit.model.layers:
-        message += "; the model has no trainable weights"
+               f"after {len(losses)} epoch{'s' if len(losses) > 1 else ''} ({improvement:+.1%})")
+    if fact:
+        message += f"; {fact}"
     return found(stalled_loss, message, evidence, 0.9, fit.location, epoch=0, fit=fit.index)
 
 
