@@ -16,7 +16,7 @@ from modeldoctor.diagnose.live import LiveDiagnosis
 from modeldoctor.diagnose.projection import projections
 from modeldoctor.diagnose.thresholds import Thresholds
 from modeldoctor.record import FitArgs, FitRecord, OptimizerInfo
-from records import classes, fit, layer
+from records import classes, fit
 
 T = Thresholds()
 
@@ -123,11 +123,17 @@ def _first_decision(partial: FitRecord):
     return next((look.decision for look in looks(partial) if look.decision is not None), None)
 
 
+def _frozen(partial: FitRecord, params: int = 100) -> FitRecord:
+    """Every layer's weights frozen (`params` of them per layer; 0: a model described before it was built)."""
+    for info in partial.model.layers:
+        info.params, info.trainable_params = params, 0
+    return partial
+
+
 def test_weights_the_code_cannot_move_are_stalled_for_good_at_the_first_epoch_end():
     """No trainable weights, or a constant rate of 0: a fact of the code, decided at once. The first batch being
     harder than the epoch's mean is not progress."""
-    frozen = planned([1.1] * 8, first=1.05, layers=[layer("dense", params=0), layer("out", "softmax", 10, params=0)])
-    decision = _first_decision(frozen)
+    decision = _first_decision(_frozen(planned([1.1] * 8, first=1.05)))
     assert decision is not None and (decision.finding, decision.epoch) == ("stalled-loss", 1)
     assert decision.message.endswith("after 1 epoch (+0.0%); the model has no trainable weights")
     zero_rate = planned([1.1] * 8, first=1.05)
@@ -136,13 +142,15 @@ def test_weights_the_code_cannot_move_are_stalled_for_good_at_the_first_epoch_en
     assert decision is not None and decision.epoch == 1 and decision.message.endswith("its learning rate is 0")
 
 
-def test_a_rate_schedule_or_an_unknown_callback_may_still_move_the_weights():
-    """A warmup from 0 is a schedule, and a callback of the script's own may unfreeze layers: the loss has to
-    show it, at two epoch ends after four epochs."""
+def test_a_rate_schedule_an_unknown_callback_or_an_unbuilt_model_may_still_move_the_weights():
+    """A warmup from 0 is a schedule, a callback of the script's own may unfreeze layers, and a model with no
+    weights recorded at all was described before it was built: the loss has to show it, at two epoch ends after
+    four epochs."""
     warmup = planned([1.1] * 8, first=1.0)
     warmup.model.optimizer = OptimizerInfo("Adam", 0.0, config={"learning_rate": {"class_name": "CosineDecay"}})
-    unfreezes = planned([1.1] * 8, first=1.0, layers=[layer("dense", params=0), layer("out", "softmax", 10, params=0)])
+    unfreezes = _frozen(planned([1.1] * 8, first=1.0))
     unfreezes.fit_args.callbacks = ["UnfreezeAtEpoch"]
-    for partial in (warmup, unfreezes):
+    unbuilt = _frozen(planned([1.1] * 8, first=1.0), params=0)
+    for partial in (warmup, unfreezes, unbuilt):
         decision = _first_decision(partial)
         assert decision is not None and (decision.finding, decision.epoch) == ("stalled-loss", 4)

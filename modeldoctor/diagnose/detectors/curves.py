@@ -70,7 +70,9 @@ def cannot_learn(fit: FitRecord) -> str | None:
     to be inert may unfreeze layers or set the rate part-way, so neither counts."""
     if any(name not in INERT_CALLBACKS for name in fit.fit_args.callbacks):
         return None
-    if fit.model.layers and sum(layer.trainable_params for layer in fit.model.layers) == 0:
+    layers = fit.model.layers
+    # Weights, none of them trainable (a model described before it was built has no weights at all: not this).
+    if sum(layer.params for layer in layers) > 0 and sum(layer.trainable_params for layer in layers) == 0:
         return "the model has no trainable weights"
     optimizer = fit.model.optimizer
     if optimizer is not None and optimizer.learning_rate == 0 \
