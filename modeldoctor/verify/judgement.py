@@ -223,10 +223,9 @@ def judge(finding: Finding, before: Measure, after_records: Sequence[RunRecord],
     A cure that rescaled the targets has its task metric compared in the untreated targets' units
     (`verify.units`), or not at all when its loss has no known power of their scale."""
     raw = target_measure(after_records)
-    after, units = in_untreated_units(raw, before_records, after_records)
-    comparable = bool(after.values)
-    if not comparable:
-        after = raw
+    scaled, units = in_untreated_units(raw, before_records, after_records)
+    comparable = scaled is not None
+    after = scaled if scaled is not None else raw
     measure_after = finding_measure(finding.name, after_records) if measure_before is not None else None
     same = next((f for f in after_findings if f.name == finding.name), None)
     evidence = same.evidence if same else None

@@ -40,11 +40,11 @@ def _loss(records: Sequence[RunRecord]) -> str | None:
 
 
 def in_untreated_units(after: Measure, before_records: Sequence[RunRecord],
-                       after_records: Sequence[RunRecord]) -> tuple[Measure, str | None]:
+                       after_records: Sequence[RunRecord]) -> tuple[Measure | None, str | None]:
     """`after` in the untreated targets' units, and what was done to it (None: nothing, the units are the same).
 
-    The returned Measure has no values when it cannot be compared (a loss with no known power): the
-    caller then judges on the finding's own measure alone."""
+    The Measure is None when it cannot be compared (a loss with no known power): the caller then judges on
+    the finding's own measure alone."""
     if after.name not in LOSS_KEYS:
         return after, None
     before_spread, after_spread = target_spread(before_records), target_spread(after_records)
@@ -53,7 +53,7 @@ def in_untreated_units(after: Measure, before_records: Sequence[RunRecord],
     ratio = before_spread / after_spread
     power = SCALE_POWER.get(_loss(after_records) or "")
     if power is None:
-        return (Measure(after.name, after.higher_is_better, ()),
+        return (None,
                 f"{after.name} is on targets scaled by 1/{ratio:.3g} and its loss has no known power of the "
                 "targets' scale: not compared")
     factor = ratio**power
