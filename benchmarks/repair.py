@@ -1,6 +1,7 @@
 """Repair success over the buggy fixtures with `fix --verify`.
 
-For each problem fixture: verify cures (2 seeds by default, more for a
+For each problem fixture (and each written for `fix --verify` alone,
+`[verify]` in labels.toml): verify cures (2 seeds by default, more for a
 fixture labelled with several runs), and report whether the labelled
 finding was repaired (gone and the target not worse), the change of the
 target metric (signed so that positive is better: accuracy up or loss
@@ -195,7 +196,8 @@ def main() -> None:
     parser.add_argument("fixtures", nargs="*")
     args = parser.parse_args()
     modes = [m for m in args.modes.split(",") if m]
-    labels = tomllib.loads((ROOT / "fixtures" / "labels.toml").read_text())["problems"]
+    tables = tomllib.loads((ROOT / "fixtures" / "labels.toml").read_text())
+    labels = {**tables["problems"], **tables.get("verify", {})}  # the verify-only fixtures count too
     jobs = default_jobs()
     runners = {mode: runner_for(mode, jobs) for mode in modes}
     rows = []
