@@ -59,6 +59,26 @@ def test_a_one_unit_bottleneck_that_levelled_off_is_widened_not_trained_longer(t
 
 
 @pytest.mark.slow
+def test_a_model_stopped_while_its_loss_still_fell_is_trained_longer_with_early_stopping(tmp_path):
+    """Two layers of 32 can fold around the rings, but ten epochs end as they begin to: the loss is still falling,
+    so the first cure, three times the epochs with EarlyStopping restoring the best weights, is kept. --select:
+    thirty epochs end part-way down a descent each seed starts at its own time, so the seeds disagree
+    (high-variance, another round)."""
+    report = _verify(tmp_path, "generalization/underfitting_too_few_epochs.py", "--select", "MD203")
+    (trial,) = report["trials"]
+    assert (trial["finding"], trial["transform"], trial["verdict"]) == ("underfitting", "train_longer", "accepted"), (
+        trial["reason"])
+    assert trial["params"] == {"epochs": 30, "patience": 5}
+    assert trial["evidence_after"] is None
+    assert trial["finding_measure_before"]["mean"] > 0.4 > 0.2 > trial["finding_measure_after"]["mean"]
+    assert trial["after"]["name"] == "val_loss" and trial["after"]["mean"] < trial["before"]["mean"] / 2
+    assert ('+model.fit(x, height, epochs=30, batch_size=64, validation_split=0.2, verbose=0, callbacks=['
+            'keras.callbacks.EarlyStopping(monitor="val_loss", patience=5, restore_best_weights=True)])') in (
+        report["diff"])
+    assert report["findings"] == []
+
+
+@pytest.mark.slow
 def test_rings_one_layer_of_creases_cannot_follow_get_a_second_layer_of_the_same_width(tmp_path):
     """Sixteen ReLU units in one layer level off near the loss of predicting the mean for every seed (loss
     0.444, 0.455 where a constant scores 0.503; the last third of the epochs brought 2% of the drop), so longer training
