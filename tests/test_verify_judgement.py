@@ -732,3 +732,48 @@ def test_the_loop_keeps_early_stopping_on_the_issues_numbers_and_records_both_me
     assert (trial.measure_after.name, round(trial.measure_after.mean, 3)) == ("val_loss", 0.291)
     assert (trial.before.name, trial.after.name) == ("val_accuracy", "val_accuracy")
     assert "EarlyStopping(" in result.source
+
+
+# An SGD regression on targets at unit scale whose gradients explode at a rate of 0.5 (`model.fit(` on line 10, as records.HERE says).
+SGD_SOURCE = SOURCE.replace('keras.layers.Dense(10, activation="softmax")', "keras.layers.Dense(1)").replace(
+    'optimizer="adam", loss="sparse_categorical_crossentropy"', "optimizer=keras.optimizers.SGD(learning_rate=0.5), "
+    'loss="mse"')
+assert SGD_SOURCE.count("\n") == SOURCE.count("\n") and "SGD(learning_rate=0.5)" in SGD_SOURCE
+CALM_LOSS = [0.9, 0.4, 0.2, 0.1, 0.07, 0.05, 0.045, 0.04]
+
+
+def sgd_prices(source: str, seed: int) -> RunOutcome:
+    """What each treatment of SGD_SOURCE records: clipping alone leaves the gradients before it as they were (the
+    steps are bounded, the rate still throws the weights about), a rate ten times lower alone still diverges to
+    NaN, and both together calm the gradients and the loss."""
+    clipped, lower = "clipnorm=1.0" in source, "learning_rate=0.05" in source
+    if clipped and lower:
+        record = prices(seed, SCALED_GRADS, CALM_LOSS, CALM_LOSS, clipnorm=1.0)
+    elif lower:
+        record = prices(seed, SCALED_GRADS, [4.87e8, 3e19, math.nan], [4.9e8, 3e19, math.nan])
+    else:
+        record = prices(seed, clipnorm=1.0 if clipped else None)
+    record.fits[0].labels = spread(1.0)  # targets at unit scale: scaling them declines
+    optimizer = record.fits[0].model.optimizer
+    assert optimizer is not None
+    optimizer.class_name, optimizer.learning_rate = "SGD", 0.05 if lower else 0.5
+    return ok(record)
+
+
+def test_clipping_and_a_lower_rate_together_are_tried_only_once_each_alone_left_the_gradients_exploding(tmp_path):
+    """The combined cure is the rule's last: the loop reaches it only after clipping alone (gradients before it
+    unchanged) and a lower rate alone (NaN) were rejected, and keeps it on its own numbers."""
+    check, runner = verifier(tmp_path, sgd_prices, SGD_SOURCE)
+    check.keep = lambda findings, source: [f for f in findings if f.name == "exploding-gradients"]  # --select MD102
+    result = check.verify(SGD_SOURCE)
+    assert [(t.transform, t.verdict) for t in result.trials] == [
+        ("gradient_clipping", "rejected"), ("scale_targets", "declined"), ("batch_normalization", "rejected"),
+        ("set_learning_rate", "rejected"), ("clip_and_lower_rate", "accepted")]
+    clipping, _, _, lower, both = result.trials
+    assert clipping.reason.startswith("the gradients before clipping did not calm down")
+    assert lower.reason.startswith("the training loss or the gradient norms are still not finite in seed(s) 0, 1")
+    assert both.params == {"clipnorm": 1.0, "learning_rate": 0.05}
+    assert both.reason == ("exploding-gradients gone; grad_to_weight_median before clipping 5.54e+04 → 0.3394; "
+                           "val_loss 4.945e+08 → 0.04")
+    assert "SGD(learning_rate=0.05, clipnorm=1.0)" in result.source
+    assert [p.cure.transform for p in result.accepted] == ["clip_and_lower_rate"]
