@@ -13,10 +13,11 @@ path. A file that does not parse falls back to same-line comments.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import io
 import re
 import tokenize
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -153,4 +154,16 @@ def kept(findings: Iterable[Finding], chosen: str | Iterable[str] | None, ignore
          read_source: Callable[[str], str] = read_text, opt_in: Collection[str] = (),
          extended: str | Iterable[str] | None = None) -> list[Finding]:
     """What the user asked to see: the selection first, then the suppression comments in the source."""
-    return apply_suppressions(select(findings, chosen, ignored, opt_in, extended), read_source)[0]
+    return heads(apply_suppressions(select(findings, chosen, ignored, opt_in, extended), read_source)[0])
+
+
+def heads(findings: Sequence[Finding]) -> list[Finding]:
+    """The findings with those whose every cause was left out (--select, --ignore, a suppression) made primary,
+    primaries first (otherwise in their order).
+
+    A finding is primary when nothing shown causes it: it is what `fix` treats. Without this, selecting only a
+    finding that another one causes would leave nothing to treat. `caused_by` still names the causes left out."""
+    names = {f.name for f in findings}
+    marked = [f if f.primary or any(c in names for c in f.caused_by) else dataclasses.replace(f, primary=True)
+              for f in findings]
+    return sorted(marked, key=lambda f: not f.primary)

@@ -6,7 +6,9 @@ import textwrap
 
 from modeldoctor.ftypes import Family, Finding, Severity
 from modeldoctor.record import Location
-from modeldoctor.suppress import apply_suppressions
+import dataclasses
+
+from modeldoctor.suppress import apply_suppressions, kept
 
 SOURCE = textwrap.dedent('''\
     import keras
@@ -83,3 +85,17 @@ def test_findings_without_location_or_unreadable_files_are_kept() -> None:
 def test_a_file_that_does_not_parse_still_honours_same_line_comments() -> None:
     broken = "import keras\nx = keras.layers.Dropout(0.9)  # modeldoctor: ignore[MD405]\ny = (\n"
     assert run(finding("MD405", 2), finding("MD405", 3), source=broken) == ([("MD405", 3)], [("MD405", 2)])
+
+
+def test_a_finding_whose_every_cause_was_left_out_becomes_primary_and_comes_first() -> None:
+    """--select MD101 on a run whose NaN the too-high rate causes: the NaN is then what fix treats. Before, it stayed
+    secondary, and fix --verify, which treats it, found no cure prescribed for it (a traceback)."""
+    rate = finding("MD109", 9, "learning-rate-too-high")
+    nan = dataclasses.replace(finding("MD101", 10, "nan-loss"), primary=False, caused_by=("learning-rate-too-high",))
+    gap = dataclasses.replace(finding("MD202", 10, "generalization-gap"), primary=False, caused_by=("nan-loss",))
+    everything = kept([rate, nan, gap], None, None, lambda path: "")
+    assert [(f.code, f.primary) for f in everything] == [("MD109", True), ("MD101", False), ("MD202", False)]
+    selected = kept([rate, gap, nan], "MD101,MD202", None, lambda path: "")
+    assert [(f.code, f.primary, f.caused_by) for f in selected] == [
+        ("MD101", True, ("learning-rate-too-high",)), ("MD202", False, ("nan-loss",))]
+    assert [f.code for f in kept([rate, nan], None, "MD109", lambda path: "") if f.primary] == ["MD101"]

@@ -246,3 +246,23 @@ def test_batch_normalization_before_the_relu_revives_it_and_swa_recomputes_its_s
         report["diff"])
     assert "callbacks=[SWA(start_epoch=5, data=x)])" in report["diff"]
     assert report["findings"] == []
+
+
+@pytest.mark.slow
+def test_clipping_and_a_rate_ten_times_lower_together_keep_the_sgd_run_finite(tmp_path):
+    """SGD at 1.0 with momentum 0.9 diverges to NaN. The built-in order accepts clipping alone first (the combined
+    cure comes after each alone: tests/test_verify_judgement.py), so a user rule puts clip_and_lower_rate alone.
+    --select MD101: the NaN is caused by the too-high rate, whose own cure would otherwise come first; with its cause
+    left out, the NaN is what is treated (before, this crashed with a traceback)."""
+    rules = _only(tmp_path, "MD101-nan-loss.toml", 'transform = "clip_and_lower_rate"\napplicability = "unsafe"\n'
+                  'params = { clipnorm = 1.0, factor = 0.1 }\nrationale = "Both."\n')
+    report = _verify(tmp_path, "learning/learning_rate_too_high_sgd.py", "--rules", rules, "--select", "MD101")
+    (trial,) = report["trials"]
+    assert (trial["finding"], trial["transform"], trial["verdict"]) == ("nan-loss", "clip_and_lower_rate",
+                                                                       "accepted"), trial["reason"]
+    assert trial["params"] == {"clipnorm": 1.0, "learning_rate": 0.1}
+    assert trial["finding_measure_before"]["mean"] == "inf" and trial["finding_measure_after"]["mean"] < 0.1
+    assert trial["after"]["name"] == "val_accuracy" and trial["after"]["mean"] > trial["before"]["mean"] + 0.05
+    assert "+model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1, momentum=0.9, clipnorm=1.0)" in (
+        report["diff"])
+    assert report["findings"] == []
