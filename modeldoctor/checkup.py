@@ -46,6 +46,18 @@ class Selection:
         """The selection over these rules: their default set is what a bare run reports."""
         return cls(select, ignore, frozenset(r.code for r in rules if not r.default), extend)
 
+    def watched(self, rules: Iterable[Rule]) -> tuple[str, ...] | None:
+        """The names of the findings this selection reports, of these rules (None: every one, no option given).
+
+        A run stops early only on one of them: otherwise it could stop on a finding the report leaves out,
+        before the one asked for had a chance to show."""
+        if not (self.select or self.ignore or self.extend):
+            return None
+        from modeldoctor.suppress import selects
+
+        return tuple(sorted(r.name for r in rules if selects(r.code, self.select, self.ignore, self.opt_in,
+                                                                 self.extend)))
+
     def keep(self, findings: Iterable[Finding], source: str | None = None) -> list[Finding]:
         """`source` stands in for a trial copy's file, whose comments are the script's own."""
         from modeldoctor.suppress import kept, read_text
@@ -73,6 +85,7 @@ class RunRequest:
     # Stop training once a finding is decisive (--full: no). Never with several seeds: the spread needs whole runs.
     stop_early: bool = True
     static_thresholds: dict[str, Any] = field(default_factory=dict)  # the source checks' (the run's include them)
+    watch: tuple[str, ...] | None = None  # the findings the user selected, by name (None: all): only they stop a run
 
 
 def diagnose(request: RunRequest, thresholds: Thresholds, catalog: Catalog,
@@ -87,7 +100,7 @@ def diagnose(request: RunRequest, thresholds: Thresholds, catalog: Catalog,
             if target is not None:
                 rec.save(record, target if index == 0 else target.with_name(f"{target.stem}.{index}{target.suffix}"))
 
-        live = settings_for(thresholds, catalog, stop=request.stop_early and request.runs == 1)
+        live = settings_for(thresholds, catalog, stop=request.stop_early and request.runs == 1, watch=request.watch)
         options = dataclasses.replace(request.options, live=live) if request.options.live is None else request.options
         try:
             records = run_records(request.script, request.args, options, request.runs, on_progress, keep, notice)

@@ -103,7 +103,7 @@ def check(ctx: click.Context, script: Path | None, script_args: tuple[str, ...],
 
     if opts.get("each"):
         scripts = [p for p in (script, *map(Path, script_args)) if trains_with_keras(p)]
-        sys.exit(max((finish(diagnosis(run_request(p, (), opts), opts, catalog), opts) for p in scripts), default=0))
+        sys.exit(max((finish(diagnosis(run_request(p, (), opts, catalog), opts, catalog), opts) for p in scripts), default=0))
     if not script.is_file():
         fail(f"{script}: no such file\n  hint: pass the path of a Python training script")
     if not opts.get("from_record") and not trains(script):
@@ -113,7 +113,7 @@ def check(ctx: click.Context, script: Path | None, script_args: tuple[str, ...],
             fail(f"{script}: no training to diagnose (no fit call) and the source checks found nothing to fail on\n"
                  "  hint: point modeldoctor at the script that trains (calls model.fit)")
         sys.exit(code)
-    code = finish(diagnosis(run_request(script, script_args, opts), opts, catalog), opts)
+    code = finish(diagnosis(run_request(script, script_args, opts, catalog), opts, catalog), opts)
     if code == 2:
         fail("no finding in the epochs recorded, but training stopped early: too little to call it healthy\n"
              "  hint: run it to the end (a longer --timeout) to judge the whole training")
@@ -225,7 +225,7 @@ def fix(ctx: click.Context, script: Path, script_args: tuple[str, ...], **_: Any
     catalog = catalog_for(opts, cures=True)
     guarded(check_script, script)
     source = read_source(script)  # the file's own newlines kept; a notebook's cells as one script
-    request, unsafe = run_request(script, script_args, opts), bool(opts.get("unsafe_fixes"))
+    request, unsafe = run_request(script, script_args, opts, catalog), bool(opts.get("unsafe_fixes"))
     if opts.get("verify"):
         result = guarded(verify_on_board, request, source, catalog, opts["runtime_thresholds"],
                          selection(opts, catalog.rules), unsafe, opts["seeds"], trial_settings(opts),

@@ -120,7 +120,7 @@ def selection(opts: dict[str, Any], rules: Iterable[Any]) -> Any:
     return Selection.of(opts.get("select"), opts.get("ignore"), rules, opts.get("extend_select"))
 
 
-def run_request(script: Path, script_args: tuple[str, ...], opts: dict[str, Any]) -> Any:
+def run_request(script: Path, script_args: tuple[str, ...], opts: dict[str, Any], catalog: Any) -> Any:
     from modeldoctor.checkup import RunRequest
     from modeldoctor.run.runner import RunOptions
 
@@ -132,7 +132,8 @@ def run_request(script: Path, script_args: tuple[str, ...], opts: dict[str, Any]
                          verbose=opts.get("verbose", False), backend=backend)
     stop_early = bool(opts.get("stop_early", True)) and not opts.get("full")
     return RunRequest(script, script_args, options, opts["runs"], opts.get("save_record"), opts.get("from_record"),
-                      stop_early=stop_early, static_thresholds=opts.get("static_thresholds") or {})
+                      stop_early=stop_early, static_thresholds=opts.get("static_thresholds") or {},
+                      watch=selection(opts, catalog.rules).watched(catalog.rules))
 
 
 def fail_on_option(fn: Callable[..., Any]) -> Callable[..., Any]:

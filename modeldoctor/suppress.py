@@ -140,14 +140,16 @@ def select(findings: Iterable[Finding], chosen: str | Iterable[str] | None,
     Without --select the default set is reported: every code but the `opt_in` ones (rules declared
     `default = false`), which a --select or --extend-select naming them (or a prefix of them) brings back.
     """
+    return [f for f in findings if selects(f.code, chosen, ignored, opt_in, extended)]
+
+
+def selects(code: str, chosen: str | Iterable[str] | None, ignored: str | Iterable[str] | None,
+            opt_in: Collection[str] = (), extended: str | Iterable[str] | None = None) -> bool:
+    """Whether --select / --extend-select / --ignore keep the findings of rule `code` (see `select`)."""
     wanted, unwanted, more = parse_codes(chosen), parse_codes(ignored), parse_codes(extended)
-
-    def keep(code: str) -> bool:
-        picked = any(code.startswith(s) for s in wanted) if wanted else code not in opt_in
-        picked = picked or any(code.startswith(s) for s in more)
-        return picked and not any(code.startswith(i) for i in unwanted)
-
-    return [f for f in findings if keep(f.code)]
+    picked = any(code.startswith(s) for s in wanted) if wanted else code not in opt_in
+    picked = picked or any(code.startswith(s) for s in more)
+    return picked and not any(code.startswith(i) for i in unwanted)
 
 
 def kept(findings: Iterable[Finding], chosen: str | Iterable[str] | None, ignored: str | Iterable[str] | None,

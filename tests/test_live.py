@@ -95,6 +95,24 @@ def test_watching_never_stops_and_a_trial_stops_only_on_its_own_finding():
     assert LiveDiagnosis(T, stop_on=("dying-relu",)).look(fit([], samples=samples), False, 6).decision is not None
 
 
+def test_a_finding_the_user_did_not_select_is_not_looked_at_so_it_neither_stops_nor_outranks():
+    samples = [dead(0), dead(5)]
+    ignored = LiveDiagnosis(T, watch=("nan-loss",)).look(fit([], samples=samples), False, 6)
+    assert ignored.decision is None and ignored.findings == []
+    assert LiveDiagnosis(T, watch=("dying-relu", "nan-loss")).look(fit([], samples=samples), False, 6).decision
+
+
+def test_the_selection_names_the_findings_a_run_may_stop_on():
+    from modeldoctor.checkup import Selection
+
+    rules = load_catalog().rules
+    assert Selection.of(None, None, rules).watched(rules) is None, "no option: every finding, as before"
+    assert Selection.of("MD101", None, rules).watched(rules) == ("nan-loss",)
+    ignoring = Selection.of(None, "MD109", rules).watched(rules)
+    assert "learning-rate-too-high" not in ignoring and "nan-loss" in ignoring
+    assert "no-early-stopping" not in ignoring, "an opt-in rule stays out unless selected"
+
+
 def test_findings_judging_the_whole_curve_wait_for_the_end_or_their_confirmation():
     live = {d.detector_info.name: d.detector_info for d in LiveDiagnosis(T).detectors}
     assert "high-variance" not in live and {"dying-relu", "overfitting", "unscaled-inputs"} <= set(live)
@@ -115,9 +133,10 @@ def test_every_decisive_rule_says_why_and_healthy_curves_raise_nothing():
 
 
 def test_settings_travel_as_json_with_the_rule_severities():
-    settings = settings_for(Thresholds(dead_share=0.8), load_catalog(), stop=True)
+    settings = settings_for(Thresholds(dead_share=0.8), load_catalog(), stop=True, watch=("nan-loss",))
     back = LiveSettings.from_json(settings.to_json())
     assert back == settings and back.diagnosis().thresholds.dead_share == 0.8
+    assert back.diagnosis().watch == ("nan-loss",)
     assert back.severity["exploding-gradients"] == "error"
 
 
@@ -152,6 +171,19 @@ def test_healthy_training_runs_to_its_end(relative):
     report = json.loads(result.stdout)
     assert report["partial"] == [] and report["scope"] == "run"
     assert "suspected" not in result.stderr and "decisive" not in result.stderr
+
+
+@pytest.mark.slow
+def test_a_selected_finding_is_not_cut_short_by_one_the_user_left_out():
+    """SGD at 1.0 is decisively too high at epoch 7 and goes NaN at epoch 16: --select MD101 waits for the NaN (it
+    stopped at epoch 7 before, and then had nothing to report), which is primary with its cause left out."""
+    script = FIXTURES / "learning/learning_rate_too_high_sgd.py"
+    result = cli("check", "--format", "json", "--select", "MD101", str(script))
+    assert result.returncode == 1, result.stderr
+    report = json.loads(result.stdout)
+    (nan,) = report["findings"]
+    assert (nan["name"], nan["primary"]) == ("nan-loss", True) and "learning-rate-too-high" in nan["caused_by"]
+    assert report["scope"] == "run" and "decisive" not in result.stderr
 
 
 @pytest.mark.slow

@@ -91,7 +91,8 @@ def test_a_finding_whose_every_cause_was_left_out_becomes_primary_and_comes_firs
     """--select MD101 on a run whose NaN the too-high rate causes: the NaN is then what fix treats. Before, it stayed
     secondary, and fix --verify, which treats it, found no cure prescribed for it (a traceback)."""
     rate = finding("MD109", 9, "learning-rate-too-high")
-    nan = dataclasses.replace(finding("MD101", 10, "nan-loss"), primary=False, caused_by=("learning-rate-too-high",))
+    nan = dataclasses.replace(finding("MD101", 10, "nan-loss"), primary=False,
+                              caused_by=("learning-rate-too-high",))
     gap = dataclasses.replace(finding("MD202", 10, "generalization-gap"), primary=False, caused_by=("nan-loss",))
     everything = kept([rate, nan, gap], None, None, lambda path: "")
     assert [(f.code, f.primary) for f in everything] == [("MD109", True), ("MD101", False), ("MD202", False)]

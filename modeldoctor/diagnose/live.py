@@ -60,6 +60,7 @@ class LiveDiagnosis:
     streaks: dict[str, int] = field(default_factory=dict)  # consecutive epoch ends each finding was primary
     seen: set[str] = field(default_factory=set)
     severity: dict[str, str] = field(default_factory=dict)  # the rule base's, by finding name: ranks as at the end
+    watch: Collection[str] | None = None  # the findings the user selected (None: all): the others are not looked at
     detectors: list[Detector] = field(default_factory=live_detectors)
 
     def look(self, fit: FitRecord, epoch_end: bool, step: int, last: bool = False) -> Look:
@@ -69,6 +70,8 @@ class LiveDiagnosis:
         for detect in self.detectors:
             if few and set(detect.detector_info.reads) & STEP_SIGNALS:
                 continue
+            if self.watch is not None and detect.detector_info.name not in self.watch:
+                continue  # as the report leaves it out: it neither stops the run nor outranks what was selected
             try:
                 finding = detect(fit, self.thresholds)
             except Exception:  # noqa: BLE001 - a detector failing on a partial record must not stop training
@@ -120,6 +123,7 @@ class LiveSettings:
     stop_on: tuple[str, ...] | None = None
     thresholds: dict[str, float] = field(default_factory=dict, hash=False)
     severity: dict[str, str] = field(default_factory=dict, hash=False)
+    watch: tuple[str, ...] | None = None  # the findings the user selected (None: all)
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self))
@@ -127,17 +131,18 @@ class LiveSettings:
     @staticmethod
     def from_json(text: str) -> LiveSettings:
         data = json.loads(text)
-        stop_on = data.get("stop_on")
+        stop_on, watch = data.get("stop_on"), data.get("watch")
         return LiveSettings(stop=bool(data.get("stop", True)), stop_on=tuple(stop_on) if stop_on is not None else None,
-                            thresholds=dict(data.get("thresholds") or {}), severity=dict(data.get("severity") or {}))
+                            thresholds=dict(data.get("thresholds") or {}), severity=dict(data.get("severity") or {}),
+                            watch=tuple(watch) if watch is not None else None)
 
     def diagnosis(self) -> LiveDiagnosis:
         return LiveDiagnosis(Thresholds().with_overrides(self.thresholds), self.stop, self.stop_on,
-                             severity=self.severity)
+                             severity=self.severity, watch=self.watch)
 
 
-def settings_for(thresholds: Thresholds, catalog: Any, stop: bool, stop_on: tuple[str, ...] | None = None
-                 ) -> LiveSettings:
+def settings_for(thresholds: Thresholds, catalog: Any, stop: bool, stop_on: tuple[str, ...] | None = None,
+                 watch: tuple[str, ...] | None = None) -> LiveSettings:
     """The live settings of a diagnosis judged with these thresholds and this rule base."""
     severity = {rule.name: rule.severity.value for rule in catalog.rules}
-    return LiveSettings(stop, stop_on, dataclasses.asdict(thresholds), severity)
+    return LiveSettings(stop, stop_on, dataclasses.asdict(thresholds), severity, watch)
