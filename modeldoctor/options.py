@@ -72,7 +72,17 @@ def settings(ctx: click.Context, start: Path | None) -> dict[str, Any]:
         merged["runtime_thresholds"], merged["static_thresholds"] = split_thresholds(merged.get("thresholds"))
     except ConfigError as error:
         fail(str(error))
+    contradictions(merged)
     return merged
+
+
+def contradictions(opts: dict[str, Any]) -> None:
+    """Options that cannot hold together are a usage error before anything runs, not found out after training."""
+    if opts.get("verify") and opts.get("static"):
+        fail("--verify trains the script under several seeds to prove each cure; --static never trains: use one")
+    target = opts.get("patched_copy")
+    if target is not None and not Path(target).resolve().parent.is_dir():
+        fail(f"--to {target}: the directory {Path(target).resolve().parent} does not exist")
 
 
 def catalog_for(opts: dict[str, Any], cures: bool = False) -> Any:
@@ -255,7 +265,7 @@ def trial_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     fn = click.option("--runner", type=click.Choice(("local", "ray")), default="local", show_default=True,
                       help="Run the trials in a pool on this machine, or as Ray tasks (pip install "
                            "'modeldoctor[ray]').")(fn)
-    fn = click.option("--budget", type=float, help="Stop trying cures after this many seconds (--verify).")(fn)
+    fn = click.option("--budget", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS", help="Stop trying cures after this many seconds (--verify).")(fn)
     fn = click.option("--jobs", type=click.IntRange(min=1), help="Trials in parallel with --verify [default: what "
                       "the machine holds].")(fn)
     fn = click.option("--seeds", type=click.IntRange(min=1), default=3, show_default=True,

@@ -94,7 +94,10 @@ def write_atomically(path: Path, text: str, expected_sha256: str | None = None, 
         current = hashlib.sha256(path.read_bytes()).hexdigest()
         if current != expected_sha256:
             raise TreatmentError(f"{path} changed since it was diagnosed; run modeldoctor again")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as error:
+        raise TreatmentError(f"cannot write {path}: {error.strerror or error}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
             out.write(text)
@@ -102,7 +105,9 @@ def write_atomically(path: Path, text: str, expected_sha256: str | None = None, 
         if source_of_mode is not None:
             shutil.copymode(source_of_mode, tmp)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as error:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(error, OSError):  # a full disk, a file we may not replace: said, and the file as it was
+            raise TreatmentError(f"cannot write {path}: {error.strerror or error}") from None
         raise

@@ -125,3 +125,28 @@ def test_a_backend_the_environment_lacks_gets_the_install_hint():
         "Keras was asked to run on jax (--backend or KERAS_BACKEND), which is not installed in the script's "
         "environment: pip install 'modeldoctor[jax]', or choose another --backend")
     assert _missing_backend("No module named 'pandas'") is None
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--verify", "--static"), "--verify trains the script under several seeds to prove each cure; --static never "
+                               "trains: use one"),
+    (("--to", "no/such/dir/cured.py"), "the directory"),
+    (("--verify", "--budget", "0"), "Invalid value for '--budget': 0.0 is not in the range x>0."),
+])
+def test_fix_options_that_cannot_hold_together_are_a_usage_error_before_anything_runs(tmp_path, args, message):
+    script = tmp_path / "train.py"
+    script.write_text("import keras\nmodel.fit(x, y)\n")
+    result = cli("fix", str(script), *args, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "no").exists() and script.read_text() == "import keras\nmodel.fit(x, y)\n"
+
+
+def test_a_cured_script_that_cannot_be_written_is_one_clear_error_and_leaves_nothing_behind(tmp_path):
+    from modeldoctor.treatment import TreatmentError, write_atomically
+
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(TreatmentError, match=r"cannot write .*file/cured.py: Not a directory"):
+        write_atomically(blocker / "cured.py", "print(1)\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
