@@ -87,8 +87,11 @@ def treat_first_that_applies(source: str, prescriptions: list[Prescription], cat
 
 def verified(script: Path, source: str, verifier: Verifier, catalog: Catalog, expected_sha256: str) -> FixResult:
     """fix --verify: every cure tried on a copy under several seeds; only the ones that work are kept."""
+    from modeldoctor.verify.copies import located_in_script
+
     result = verifier.verify(source)
-    report = report_for(str(script), result.records, list(result.findings), catalog)
+    records, findings = located_in_script(result.records, result.findings, script)
+    report = report_for(str(script), records, findings, catalog)
     report = dataclasses.replace(report, prescriptions=result.accepted, trials=result.trials,
                                  diff=unified_diff(source, result.source, script.name))
     return FixResult(report, result.source, expected_sha256)

@@ -417,6 +417,37 @@ def test_an_untreated_script_that_cannot_run_under_every_seed_is_an_error(tmp_pa
         v.verify(SOURCE)
 
 
+def test_every_seed_failing_alike_is_said_once_of_the_users_script_not_of_its_trial_copies(tmp_path):
+    def respond(source: str, seed: int) -> RunOutcome:
+        copy = f".modeldoctor-trial-train-{'abc_12' if seed else 'x9y8z7'}.py"
+        return crashed(f"no data at {copy}:3")
+    v, _ = verifier(tmp_path, respond)
+    with pytest.raises(TreatmentError) as raised:
+        v.verify(SOURCE)
+    first, hint = str(raised.value).splitlines()
+    assert first.endswith("could not be run under any of the 2 seeds: crashed with ValueError before any fit call: "
+                          "no data at train.py:3")
+    assert hint.startswith("  hint: `modeldoctor check ") and "train.py` shows why" in hint
+
+
+def test_what_a_trial_copy_recorded_is_located_in_the_script():
+    from modeldoctor.record import Location
+    from modeldoctor.verify.copies import located_in_script, said_of_script
+
+    script = Path("work/train.py")
+    assert said_of_script("at .modeldoctor-trial-train-k2x_9q.py:12 and other.py:3", script) == (
+        "at train.py:12 and other.py:3")
+    assert said_of_script(".modeldoctor-trial-trainer-k2x9q.py:1", script) == ".modeldoctor-trial-trainer-k2x9q.py:1"
+    record = overfit(0)
+    record.script = "work/.modeldoctor-trial-train-k2x9q.py"
+    record.fits[0].location = Location("work/.modeldoctor-trial-train-k2x9q.py", 10, 1)
+    finding = replace(overfitting_finding(), location=Location("/abs/work/.modeldoctor-trial-train-k2x9q.py", 10, 1))
+    (moved,), (found,) = located_in_script([record], [finding], script)
+    assert (moved.script, moved.fits[0].location, found.location) == (
+        "work/train.py", Location("work/train.py", 10, 1), Location("work/train.py", 10, 1))
+    assert record.fits[0].location.path.endswith("k2x9q.py"), "the trial's own record is left as it was"
+
+
 # --- rounds ----------------------------------------------------------------------------------------------------
 
 def test_after_a_cure_is_kept_the_script_is_rediagnosed_and_what_remains_treated(tmp_path):

@@ -218,6 +218,9 @@ def partial(record: RunRecord) -> str | None:
     return "; ".join([*decided, f"{'; '.join(pieces) or 'stopped after its last fit ended'}: {_ended(record)}"])
 
 
+SHORT = 300  # a trial's reason: the first line, cut at a word
+
+
 def failure(outcome: RunOutcome) -> str | None:
     """Why a run cannot be compared with a whole one, in a few words (a trial's reason), or None."""
     try:
@@ -227,7 +230,10 @@ def failure(outcome: RunOutcome) -> str | None:
     else:
         reason = partial(record) or ""
     lines = reason.strip().splitlines()
-    return lines[0][:240] if lines else None
+    if not lines:
+        return None
+    first = lines[0]
+    return first if len(first) <= SHORT else first[:SHORT].rsplit(" ", 1)[0] + " …"
 
 
 def stop_notice(record: RunRecord) -> str | None:

@@ -34,6 +34,7 @@ from modeldoctor.rules import Catalog
 from modeldoctor.run.runner import RunOptions, RunOutcome
 from modeldoctor.run.triage import failure
 from modeldoctor.treatment import TreatmentError, treat
+from modeldoctor.verify.copies import said_of_script
 from modeldoctor.verify.judgement import Verification, finding_measure, judge, target_measure, treatable
 from modeldoctor.verify.schedule import Board, Schedule, Trials
 from modeldoctor.verify.trials import LostRun, TrialRunner
@@ -77,6 +78,14 @@ def split(outcomes: Sequence[RunOutcome]) -> tuple[list[RunRecord], list[str]]:
         else:
             records.append(outcome.record)
     return records, failures
+
+
+def not_run(failures: Sequence[str]) -> str:
+    """Why the untreated script cannot be verified: the reason once when every seed failed alike."""
+    reasons = {failure.split(": ", 1)[-1] for failure in failures}
+    if len(failures) > 1 and len(reasons) == 1:
+        return f"the untreated script could not be run under any of the {len(failures)} seeds: {reasons.pop()}"
+    return "the untreated script could not be run under every seed: " + "; ".join(failures)
 
 
 @dataclass
@@ -131,7 +140,9 @@ class Verifier:
             self.look_ahead(source, trials)
         records, failures = split(trials.collect(source))
         if failures or not records:
-            raise TreatmentError("the untreated script could not be run under every seed: " + "; ".join(failures))
+            raise TreatmentError(not_run([said_of_script(failure, self.script) for failure in failures]) +
+                                 f"\n  hint: `modeldoctor check {self.script}` shows why, with the script's own "
+                                 "traceback; fix --verify needs a script that trains under every seed")
         trials.label(source, "diagnosed")
         findings = self.diagnosis(records, source)
         done: list[Trial] = []
@@ -234,7 +245,8 @@ class Verifier:
                     continue
                 after_records, failures = split(outcomes)
                 if failures:
-                    done.append(candidate.trial(verdict="failed", reason="; ".join(failures), wall_time=wall,
+                    reason = said_of_script("; ".join(failures), self.script)
+                    done.append(candidate.trial(verdict="failed", reason=reason, wall_time=wall,
                                                 edits=candidate.applied.edits))
                     trials.label(candidate.source, "failed")
                     continue
