@@ -56,3 +56,19 @@ def test_fix_apply_cures_the_fit_cell_and_leaves_the_rest_byte_identical(diagnos
     assert "EarlyStopping(monitor=\\\"val_loss\\\"" in after[changed[0]]
     refused = cli("fix", NOTEBOOK.name, "--from-record", "run.json", "--unsafe-fixes", "--apply", cwd=folder)
     assert refused.returncode == 2 and "changed since it was diagnosed" in refused.stderr
+
+
+@pytest.mark.slow
+def test_fix_verify_proves_the_cure_on_the_notebook_and_says_it_in_cells(tmp_path):
+    """The trials run copies of the notebook's code as scripts; the report speaks of the notebook's cells."""
+    shutil.copyfile(NOTEBOOK, tmp_path / NOTEBOOK.name)
+    result = cli("fix", NOTEBOOK.name, "--verify", "--seeds", "2", "--quiet", "--unsafe-fixes", "--format", "json",
+                 cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    report = json.loads(result.stdout)
+    (trial,) = report["trials"]
+    assert (trial["transform"], trial["verdict"]) == ("early_stopping", "accepted"), trial["reason"]
+    assert report["diff"].startswith(f"--- a/{NOTEBOOK.name}:cell 6\n+++ b/{NOTEBOOK.name}:cell 6\n")
+    assert report["findings"] == [] and report["script"] == NOTEBOOK.name
+    assert ".modeldoctor-trial-" not in result.stdout + result.stderr
+    assert (tmp_path / NOTEBOOK.name).read_bytes() == NOTEBOOK.read_bytes(), "without --apply nothing is written"
