@@ -66,7 +66,7 @@ def settings(ctx: click.Context, start: Path | None) -> dict[str, Any]:
     for key, value in values.items():
         source = ctx.get_parameter_source(key) if key in ctx.params else None
         if key not in ctx.params or source in (click.core.ParameterSource.DEFAULT, None):
-            merged[key] = value
+            merged[key] = typed(ctx, key, value, path)
     merged["config_path"] = path
     try:
         merged["runtime_thresholds"], merged["static_thresholds"] = split_thresholds(merged.get("thresholds"))
@@ -74,6 +74,18 @@ def settings(ctx: click.Context, start: Path | None) -> dict[str, Any]:
         fail(str(error))
     contradictions(merged)
     return merged
+
+
+def typed(ctx: click.Context, key: str, value: Any, path: Path | None) -> Any:
+    """A [tool.modeldoctor] value as the command line would take it: converted and range-checked by the option's
+    own type (`seeds = 0` or `format = "xml"` is the same usage error as `--seeds 0`, not a traceback later)."""
+    param = next((p for p in ctx.command.params if p.name == key), None)
+    if param is None or isinstance(param.type, (click.types.StringParamType, click.Path)):
+        return value  # text, paths and code lists: the config parser already checked them
+    try:
+        return param.type_cast_value(ctx, value)
+    except click.BadParameter as error:
+        fail(f"{path}: [tool.modeldoctor] {key.replace('_', '-')} = {value!r}: {error.message}")
 
 
 def contradictions(opts: dict[str, Any]) -> None:
@@ -201,7 +213,7 @@ def run_options(fn: Callable[..., Any]) -> Callable[..., Any]:
                       help="Run Keras on this backend (sets KERAS_BACKEND for the script; a script that sets "
                            "KERAS_BACKEND itself keeps its own, and the report names the one that ran) "
                            "[default: KERAS_BACKEND, else Keras' own: tensorflow].")(fn)
-    fn = click.option("--timeout", type=float, default=600.0, show_default=True,
+    fn = click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=600.0, show_default=True,
                       help="Stop the script and all its children after this many seconds; "
                            "the epochs recorded until then are diagnosed.")(fn)
     fn = click.option("--epochs", "epochs", type=click.IntRange(min=1),

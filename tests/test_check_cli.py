@@ -88,6 +88,23 @@ def test_unknown_config_key_is_named(tmp_path):
     assert result.returncode == 2 and "'timeuot'" in result.stderr and "timeout" in result.stderr
 
 
+@pytest.mark.parametrize("line, said", [
+    ("runs = 0", "runs = 0: 0 is not in the range x>=1."),
+    ('format = "xml"', "format = 'xml': 'xml' is not one of 'text', 'json'"),
+    ("timeout = -1", "timeout = -1: -1.0 is not in the range x>0."),
+    ('fail-on = "bad"', "fail-on = 'bad': 'bad' is not one of 'info', 'warning', 'error'."),
+])
+def test_a_config_value_its_option_would_refuse_is_the_same_usage_error(tmp_path, line, said):
+    """[tool.modeldoctor] values pass through the option's own type: `runs = 0` used to reach the run."""
+    (tmp_path / "pyproject.toml").write_text(f"[tool.modeldoctor]\n{line}\n")
+    path = tmp_path / "training.csv"
+    path.write_text(CSV)
+    result = cli("check", "--history", str(path))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.startswith(f"modeldoctor: error: {tmp_path / 'pyproject.toml'}: [tool.modeldoctor] ")
+    assert said in result.stderr
+
+
 @pytest.mark.slow
 def test_a_five_step_probe_says_what_it_was_too_short_to_judge_instead_of_warning():
     """Exploding gradients on unscaled targets are real, but five steps are no evidence of them: no warning,
