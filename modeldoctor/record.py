@@ -297,10 +297,17 @@ def load(path: Path) -> RunRecord:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise RecordError(f"cannot read run record {path}: {exc}") from exc
-    return from_dict(data)
+    try:
+        return from_dict(data)
+    except RecordError:
+        raise
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:  # JSON of another shape
+        raise RecordError(f"{path} is not a run record modeldoctor wrote ({type(exc).__name__}: {exc})") from None
 
 
 def from_dict(data: dict[str, Any]) -> RunRecord:
+    if not isinstance(data, dict):
+        raise RecordError(f"a run record is a JSON object, not a {type(data).__name__}")
     version = data.get("schema_version")
     if version != SCHEMA_VERSION:
         raise RecordError(

@@ -150,3 +150,17 @@ def test_a_cured_script_that_cannot_be_written_is_one_clear_error_and_leaves_not
     with pytest.raises(TreatmentError, match=r"cannot write .*file/cured.py: Not a directory"):
         write_atomically(blocker / "cured.py", "print(1)\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+@pytest.mark.parametrize("text, said", [
+    ("[]", "a run record is a JSON object, not a list"),
+    ('{"schema_version": 1, "fits": "x"}', "is not a run record modeldoctor wrote"),
+    ('{"schema_version": 1, "fits": [{"epochs": 5}]}', "is not a run record modeldoctor wrote"),
+])
+def test_a_record_of_another_shape_is_one_clear_error(tmp_path, text, said):
+    script, record = tmp_path / "train.py", tmp_path / "run.json"
+    script.write_text("import keras\nmodel.fit(x, y)\n")
+    record.write_text(text)
+    result = cli("check", str(script), "--from-record", str(record))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert said in result.stderr and "hint: pass a record written by --save-record" in result.stderr
