@@ -70,8 +70,6 @@ class LiveDiagnosis:
         for detect in self.detectors:
             if few and set(detect.detector_info.reads) & STEP_SIGNALS:
                 continue
-            if self.watch is not None and detect.detector_info.name not in self.watch:
-                continue  # as the report leaves it out: it neither stops the run nor outranks what was selected
             try:
                 finding = detect(fit, self.thresholds)
             except Exception:  # noqa: BLE001 - a detector failing on a partial record must not stop training
@@ -80,6 +78,8 @@ class LiveDiagnosis:
             if finding is not None and detect.detector_info.whole_curve and rule is not None \
                     and not rule.when(finding, fit, self.thresholds):
                 continue  # how the curve ends is not settled yet: neither a suspicion nor a rival to rank
+            if finding is not None and self.watch is not None and finding.name not in self.watch:
+                continue  # as the report leaves it out: it neither stops the run nor outranks what was selected
             if finding is not None:
                 level = self.severity.get(finding.name)
                 findings.append(dataclasses.replace(finding, severity=Severity(level)) if level else finding)
