@@ -128,7 +128,7 @@ def test_a_backend_in_the_configuration_is_checked(tmp_path: Path) -> None:
     (tmp_path / "train.py").write_text("print('never run')\n")
     result = cli("check", "train.py", cwd=tmp_path)
     assert result.returncode == 2
-    assert "backend 'mxnet' in [tool.modeldoctor]: choose one of tensorflow, jax, torch" in result.stderr
+    assert "[tool.modeldoctor] backend = 'mxnet': 'mxnet' is not one of 'tensorflow', 'jax', 'torch'." in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -170,5 +170,6 @@ def test_runner_and_address_come_from_the_config_and_a_bad_value_is_named(tmp_pa
     assert result.stderr.startswith("modeldoctor: error: cannot reach the Ray cluster at 127.0.0.1:1: ")
     (tmp_path / "pyproject.toml").write_text('[tool.modeldoctor]\nrunner = "rey"\n')
     result = cli("fix", str(script), "--verify")
-    assert result.stderr.strip() == "modeldoctor: error: runner must be one of local, ray, not 'rey'"
+    assert result.stderr.strip() == (f"modeldoctor: error: {tmp_path / 'pyproject.toml'}: [tool.modeldoctor] "
+                                     "runner = 'rey': 'rey' is not one of 'local', 'ray'.")
     assert len(result.stderr.strip().splitlines()) == 1
