@@ -99,13 +99,12 @@ def check(ctx: click.Context, script: Path | None, script_args: tuple[str, ...],
         sys.exit(finish(guarded(diagnose_history, opts["history"], opts["runtime_thresholds"], catalog), opts))
     if script is None:
         raise click.UsageError("give a SCRIPT to run (or --history FILE, or --static FILES)")
-    from modeldoctor.checkup import trains, trains_with_keras
+    from modeldoctor.checkup import check_script, trains, trains_with_keras
 
     if opts.get("each"):
         scripts = [p for p in (script, *map(Path, script_args)) if trains_with_keras(p)]
-        sys.exit(max((finish(diagnosis(run_request(p, (), opts, catalog), opts, catalog), opts) for p in scripts), default=0))
-    if not script.is_file():
-        fail(f"{script}: no such file\n  hint: pass the path of a Python training script")
+        sys.exit(max((finish(diagnosis(p, (), opts, catalog), opts) for p in scripts), default=0))
+    guarded(check_script, script)  # it exists and parses
     if not opts.get("from_record") and not trains(script):
         say(f"{script} has no `.fit(` call to run: source checks only, no training was run")
         code = check_static([script], opts, catalog)
@@ -113,7 +112,7 @@ def check(ctx: click.Context, script: Path | None, script_args: tuple[str, ...],
             fail(f"{script}: no training to diagnose (no fit call) and the source checks found nothing to fail on\n"
                  "  hint: point modeldoctor at the script that trains (calls model.fit)")
         sys.exit(code)
-    code = finish(diagnosis(run_request(script, script_args, opts, catalog), opts, catalog), opts)
+    code = finish(diagnosis(script, script_args, opts, catalog), opts)
     if code == 2:
         fail("no finding in the epochs recorded, but training stopped early: too little to call it healthy\n"
              "  hint: run it to the end (a longer --timeout) to judge the whole training")
@@ -136,12 +135,13 @@ def guarded(step: Callable[..., Any], *args: Any) -> Any:
         fail(str(error))
 
 
-def diagnosis(request: Any, opts: dict[str, Any], catalog: Any) -> Any:
+def diagnosis(script: Path, script_args: tuple[str, ...], opts: dict[str, Any], catalog: Any) -> Any:
     from modeldoctor.checkup import diagnose
     from modeldoctor.report.progress import Progress
 
     with Progress(enabled=opts["quiet"] and sys.stderr.isatty()) as progress:
-        return guarded(diagnose, request, opts["runtime_thresholds"], catalog, progress, say)
+        return guarded(diagnose, run_request(script, script_args, opts, catalog), opts["runtime_thresholds"],
+                       catalog, progress, say)
 
 
 def finish(report: Any, opts: dict[str, Any]) -> int:

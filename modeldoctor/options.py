@@ -272,7 +272,8 @@ def trial_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     fn = click.option("--runner", type=click.Choice(("local", "ray")), default="local", show_default=True,
                       help="Run the trials in a pool on this machine, or as Ray tasks (pip install "
                            "'modeldoctor[ray]').")(fn)
-    fn = click.option("--budget", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS", help="Stop trying cures after this many seconds (--verify).")(fn)
+    fn = click.option("--budget", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+                      help="Stop trying cures after this many seconds (--verify).")(fn)
     fn = click.option("--jobs", type=click.IntRange(min=1), help="Trials in parallel with --verify [default: what "
                       "the machine holds].")(fn)
     fn = click.option("--seeds", type=click.IntRange(min=1), default=3, show_default=True,
