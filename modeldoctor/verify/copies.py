@@ -29,8 +29,8 @@ def said_of_script(text: str, script: Path) -> str:
     return _copies(script).sub(script.name, text)
 
 
-def _moved(location: Location, script: Path) -> Location:
-    if _copies(script).fullmatch(Path(location.path).name) is None:
+def _moved(location: Location, script: Path, copies: re.Pattern[str]) -> Location:
+    if copies.fullmatch(Path(location.path).name) is None:
         return location
     return dataclasses.replace(location, path=str(script))
 
@@ -38,11 +38,12 @@ def _moved(location: Location, script: Path) -> Location:
 def located_in_script(records: Sequence[RunRecord], findings: Sequence[Finding], script: Path
                       ) -> tuple[list[RunRecord], list[Finding]]:
     """Copies of the records and the findings, every place in a trial copy moved to the script."""
+    copies = _copies(script)
     moved_records = copy.deepcopy(list(records))
-    relocate(moved_records, lambda location: _moved(location, script))
+    relocate(moved_records, lambda location: _moved(location, script, copies))
     for record in moved_records:
-        if _copies(script).fullmatch(Path(record.script).name):
+        if copies.fullmatch(Path(record.script).name):
             record.script = str(script)
-    moved_findings = [f if f.location is None else dataclasses.replace(f, location=_moved(f.location, script))
+    moved_findings = [f if f.location is None else dataclasses.replace(f, location=_moved(f.location, script, copies))
                       for f in findings]
     return moved_records, moved_findings

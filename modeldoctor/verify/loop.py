@@ -80,11 +80,11 @@ def split(outcomes: Sequence[RunOutcome]) -> tuple[list[RunRecord], list[str]]:
     return records, failures
 
 
-def not_run(failures: Sequence[str]) -> str:
-    """Why the untreated script cannot be verified: the reason once when every seed failed alike."""
+def not_run(failures: Sequence[str], seeds: int) -> str:
+    """Why the untreated script cannot be verified: the reason once when all `seeds` failed alike."""
     reasons = {failure.split(": ", 1)[-1] for failure in failures}
-    if len(failures) > 1 and len(reasons) == 1:
-        return f"the untreated script could not be run under any of the {len(failures)} seeds: {reasons.pop()}"
+    if len(failures) == seeds > 1 and len(reasons) == 1:
+        return f"the untreated script could not be run under any of the {seeds} seeds: {reasons.pop()}"
     return "the untreated script could not be run under every seed: " + "; ".join(failures)
 
 
@@ -140,7 +140,7 @@ class Verifier:
             self.look_ahead(source, trials)
         records, failures = split(trials.collect(source))
         if failures or not records:
-            raise TreatmentError(not_run([said_of_script(failure, self.script) for failure in failures]) +
+            raise TreatmentError(not_run([said_of_script(failure, self.script) for failure in failures], self.seeds) +
                                  f"\n  hint: `modeldoctor check {self.script}` shows why, with the script's own "
                                  "traceback; fix --verify needs a script that trains under every seed")
         trials.label(source, "diagnosed")
